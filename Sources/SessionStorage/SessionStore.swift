@@ -1,0 +1,60 @@
+/// Storage of sessions, signing keys and the revocation log. Every method blocks the calling thread until
+/// the store answers; callers run them off the event loops (a thread pool). Implementations: `MySQLStore`
+/// (the source of truth, shared by many sidecars) and `InMemorySessionStore` (tests of the session rules).
+public protocol SessionStore: Sendable {
+  // MARK: Sessions
+
+  func insertSession(_ session: SessionRecord) throws
+  /// The session, expired or not; nil when there is no such handle.
+  func session(handle: String) throws -> SessionRecord?
+  /// Handles of `userID`'s sessions whose refresh token has not expired at `nowMs`.
+  func liveSessionHandles(userID: String, nowMs: Int64) throws -> [String]
+  /// Reads the session under a lock that serializes every other `updateSession` of the same handle (on any
+  /// sidecar sharing the store), passes it to `decide`, and applies the returned change atomically.
+  /// `decide` sees nil when the handle does not exist. Its return value is handed back to the caller.
+  func updateSession<Result: Sendable>(
+    handle: String, _ decide: (SessionRecord?) throws -> (SessionChange, Result)
+  ) throws -> Result
+  /// Deletes the given sessions and appends each deleted handle to the revocation log in the same
+  /// transaction; returns the handles that existed.
+  func revokeSessions(handles: [String], nowMs: Int64, revocationExpiresAtMs: Int64) throws -> [String]
+  /// As above for every session of `userID`.
+  func revokeSessions(userID: String, nowMs: Int64, revocationExpiresAtMs: Int64) throws -> [String]
+  /// Deletes up to `limit` sessions whose refresh token expired before `nowMs`; returns how many it deleted.
+  func deleteExpiredSessions(nowMs: Int64, limit: Int) throws -> Int
+
+  // MARK: Revocation log
+
+  /// Entries with id greater than `afterID`, in id order, at most `limit`.
+  func revocations(afterID: Int64, limit: Int) throws -> [RevocationRecord]
+  /// Deletes up to `limit` entries that expired before `nowMs`; returns how many it deleted.
+  func deleteExpiredRevocations(nowMs: Int64, limit: Int) throws -> Int
+
+  // MARK: Signing keys
+
+  /// Every stored key, oldest slot first.
+  func signingKeys() throws -> [SigningKeyRecord]
+  /// Inserts a key; throws `StoreError.duplicate` when its slot (or kid) is taken.
+  func insertSigningKey(_ key: SigningKeyRecord) throws
+  /// Deletes keys that expired before `nowMs`; returns how many it deleted.
+  func deleteExpiredSigningKeys(nowMs: Int64) throws -> Int
+
+  // MARK: Coordination
+
+  /// Claims the run of `job` scheduled at `scheduledAtMs`; true for exactly one caller among all the sidecars
+  /// sharing the store, so periodic work is not done N times at once.
+  func claimJobRun(job: String, scheduledAtMs: Int64, claimant: String) throws -> Bool
+
+  // MARK: Health
+
+  /// Round trip to the database; throws when it cannot be reached.
+  func ping() throws
+}
+
+/// What `SessionStore.updateSession` does with the row it read.
+public enum SessionChange: Sendable, Equatable {
+  case keep
+  case replace(SessionRecord)
+  /// Deletes the session and records its revocation (it is enforced until `revocationExpiresAtMs`).
+  case revoke(nowMs: Int64, revocationExpiresAtMs: Int64)
+}
