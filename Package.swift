@@ -55,12 +55,22 @@ let package = Package(
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+      ]
+    ),
+    .target(
+      name: "SidecarClient",
+      dependencies: [
+        "SidecarProtocol",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]
     ),
     .executableTarget(
       name: "SessionSidecarCLI",
       dependencies: [
-        "SidecarServer", "SessionCore", "MySQLStore", "SidecarProtocol",
+        "SidecarServer", "SessionCore", "MySQLStore", "SidecarProtocol", "SidecarClient",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Yams", package: "Yams"),
         .product(name: "Logging", package: "swift-log"),
@@ -76,7 +86,7 @@ let package = Package(
     .testTarget(
       name: "SidecarServerTests",
       dependencies: [
-        "SidecarServer", "SidecarProtocol", "SessionCore", "MySQLStore", "SessionSidecarCLI",
+        "SidecarServer", "SidecarProtocol", "SessionCore", "MySQLStore", "SidecarClient", "SessionStorage",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOEmbedded", package: "swift-nio"),

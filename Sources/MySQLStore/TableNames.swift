@@ -1,0 +1,45 @@
+import SessionStorage
+
+/// The five tables of one store, each name checked to be a plain identifier: names are the only thing ever
+/// written into SQL text (values are always bound parameters), so this check is what keeps SQL injection out.
+struct TableNames: Sendable, Equatable {
+  let sessions: String
+  let signingKeys: String
+  let revocations: String
+  let jobRuns: String
+  let schema: String
+
+  init(refreshTokenTable: String, signingKeyTable: String) throws {
+    sessions = try Self.checked(refreshTokenTable, setting: "mysql.refreshTokenTable")
+    signingKeys = try Self.checked(signingKeyTable, setting: "mysql.signingKeyTable")
+    revocations = try Self.checked(refreshTokenTable + "_revocation", setting: "mysql.refreshTokenTable")
+    jobRuns = try Self.checked(refreshTokenTable + "_job_run", setting: "mysql.refreshTokenTable")
+    schema = try Self.checked(refreshTokenTable + "_schema", setting: "mysql.refreshTokenTable")
+    guard sessions != signingKeys, ![revocations, jobRuns, schema].contains(signingKeys) else {
+      throw StoreError.misconfigured(
+        "mysql.signingKeyTable '\(signingKeyTable)' collides with a table named after mysql.refreshTokenTable: "
+          + "choose another name"
+      )
+    }
+  }
+
+  /// `^[A-Za-z0-9_]{1,64}$`: MySQL's identifier length limit, and no character that needs quoting.
+  static func isValid(_ name: String) -> Bool {
+    let bytes = Array(name.utf8)
+    return (1...64).contains(bytes.count)
+      && bytes.allSatisfy { byte in
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+          || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
+      }
+  }
+
+  private static func checked(_ name: String, setting: String) throws -> String {
+    guard isValid(name) else {
+      throw StoreError.misconfigured(
+        "invalid table name \(String(reflecting: String(name.prefix(80)))) (from \(setting)): use 1-64 letters, digits or underscores, "
+          + "leaving room for the _revocation suffix"
+      )
+    }
+    return name
+  }
+}

@@ -1,0 +1,172 @@
+import CronSchedule
+
+/// Reads typed, range-checked values out of flattened configuration, collecting problems as it goes.
+struct ConfigReader {
+  private var values: [String: (value: String, source: String)]
+  private(set) var problems: [String] = []
+
+  init(values: [String: (value: String, source: String)]) { self.values = values }
+
+  mutating func read() -> SidecarConfig {
+    var c = SidecarConfig()
+    string("mysql.host", into: &c.mysql.host)
+    int("mysql.port", 1...65535, into: &c.mysql.port)
+    string("mysql.user", required: true, into: &c.mysql.user)
+    string("mysql.password", required: true, allowEmpty: true, into: &c.mysql.password)
+    int("mysql.connectionLimit", 1...1000, into: &c.mysql.connectionLimit)
+    string("mysql.database", required: true, into: &c.mysql.database)
+    tableName("mysql.tables.signingKey", into: &c.mysql.signingKeyTable)
+    tableName("mysql.tables.refreshTokens", into: &c.mysql.refreshTokenTable)
+    optionalString("mysql.unixSocket", into: &c.mysql.unixSocket)
+
+    bool("tokens.accessToken.signingKey.dynamic", into: &c.accessToken.dynamicSigningKey)
+    int("tokens.accessToken.signingKey.updateInterval", 1...720, unit: "hours",
+        into: &c.accessToken.signingKeyUpdateIntervalHours)
+    optionalString("tokens.accessToken.signingKey.file", into: &c.accessToken.signingKeyFile)
+    int("tokens.accessToken.validity", 10...86_400_000, unit: "seconds", into: &c.accessToken.validitySeconds)
+    bool("tokens.accessToken.blacklisting", into: &c.accessToken.blacklisting)
+    int("tokens.accessToken.revocationSyncInterval", 50...60_000, unit: "milliseconds",
+        into: &c.accessToken.revocationSyncIntervalMs)
+
+    var refreshHours = c.refreshToken.validityMinutes / 60
+    int("tokens.refreshToken.validity", 1...8760, unit: "hours", into: &refreshHours)
+    c.refreshToken.validityMinutes = refreshHours * 60
+    int("tokens.refreshToken.validityMinutes", 60...525_600, unit: "minutes", into: &c.refreshToken.validityMinutes)
+    string("tokens.refreshToken.removalCronjobInterval", into: &c.refreshToken.removalCronjobInterval)
+    do {
+      _ = try CronExpression(parsing: c.refreshToken.removalCronjobInterval)
+    } catch {
+      problem("tokens.refreshToken.removalCronjobInterval", error.description)
+    }
+    string("tokens.refreshToken.renewTokenPath", required: true, into: &c.refreshToken.renewTokenPath)
+    if let path = values["tokens.refreshToken.renewTokenPath"]?.value, !path.isEmpty,
+      !path.hasPrefix("/") || path.contains(where: { $0 == ";" || $0 == "," || $0.isWhitespace })
+    {
+      problem("tokens.refreshToken.renewTokenPath", "must be a URL path starting with / (no ';', ',' or spaces)")
+    }
+    int("tokens.refreshToken.rotationGracePeriod", 0...300, unit: "seconds",
+        into: &c.refreshToken.rotationGracePeriodSeconds)
+
+    string("logging.level", into: &c.loggingLevel)
+    let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+    if !levels.contains(c.loggingLevel) {
+      problem("logging.level", "\"\(c.loggingLevel)\" is not one of \(levels.joined(separator: ", "))")
+    }
+
+    string("cookie.domain", required: true, into: &c.cookie.domain)
+    if c.cookie.domain.contains(where: { $0 == ";" || $0 == "," || $0.isWhitespace }) {
+      problem("cookie.domain", "must be a bare domain name (no ';', ',' or spaces)")
+    }
+    bool("cookie.secure", into: &c.cookie.secure)
+
+    string("sidecar.socketPath", into: &c.sidecar.socketPath)
+    if c.sidecar.socketPath.utf8.count > 100 {
+      problem("sidecar.socketPath", "is longer than 100 bytes (Unix socket paths are limited to 107)")
+    }
+    socketMode("sidecar.socketMode", into: &c.sidecar.socketMode)
+    int("sidecar.maxFrameBytes", 1024...(64 << 20), unit: "bytes", into: &c.sidecar.maxFrameBytes)
+    int("sidecar.maxInFlightPerConnection", 1...65536, into: &c.sidecar.maxInFlightPerConnection)
+    int("sidecar.maxAccessTokenBytes", 512...(1 << 20), unit: "bytes", into: &c.sidecar.maxAccessTokenBytes)
+    optionalString("sidecar.jwksFile", into: &c.sidecar.jwksFile)
+    optionalString("sidecar.http.address", into: &c.sidecar.httpAddress)
+    optionalString("sidecar.keyEncryptionKeyFile", into: &c.sidecar.keyEncryptionKeyFile)
+
+    for key in values.keys.sorted() where !Self.knownKeys.contains(key) {
+      problem(key, "unknown key")
+    }
+    return c
+  }
+
+  static let knownKeys: Set<String> = [
+    "mysql.host", "mysql.port", "mysql.user", "mysql.password", "mysql.connectionLimit", "mysql.database",
+    "mysql.tables.signingKey", "mysql.tables.refreshTokens", "mysql.unixSocket",
+    "tokens.accessToken.signingKey.dynamic", "tokens.accessToken.signingKey.updateInterval",
+    "tokens.accessToken.signingKey.file", "tokens.accessToken.validity", "tokens.accessToken.blacklisting",
+    "tokens.accessToken.revocationSyncInterval", "tokens.refreshToken.validity",
+    "tokens.refreshToken.validityMinutes", "tokens.refreshToken.removalCronjobInterval",
+    "tokens.refreshToken.renewTokenPath", "tokens.refreshToken.rotationGracePeriod", "logging.level",
+    "cookie.domain", "cookie.secure", "sidecar.socketPath", "sidecar.socketMode", "sidecar.maxFrameBytes",
+    "sidecar.maxInFlightPerConnection", "sidecar.maxAccessTokenBytes", "sidecar.jwksFile", "sidecar.http.address",
+    "sidecar.keyEncryptionKeyFile",
+  ]
+
+  // MARK: Typed readers
+
+  private func name(_ key: String) -> String {
+    guard let source = values[key]?.source, !source.isEmpty else { return key }
+    return "\(source) (\(key))"
+  }
+
+  private mutating func problem(_ key: String, _ message: String) {
+    problems.append("\(name(key)): \(message)")
+  }
+
+  private mutating func string(_ key: String, required: Bool = false, allowEmpty: Bool = false, into target: inout String) {
+    guard let raw = values[key]?.value else {
+      if required { problem(key, "required key is missing") }
+      return
+    }
+    if raw.isEmpty && !allowEmpty {
+      problem(key, "must not be empty")
+      return
+    }
+    target = raw
+  }
+
+  private mutating func optionalString(_ key: String, into target: inout String?) {
+    guard let raw = values[key]?.value, !raw.isEmpty else { return }
+    target = raw
+  }
+
+  private mutating func int(_ key: String, _ range: ClosedRange<Int>, unit: String = "", into target: inout Int) {
+    guard let raw = values[key]?.value else { return }
+    let suffix = unit.isEmpty ? "" : " (\(unit))"
+    guard let value = Int(raw) else {
+      problem(key, "\"\(raw)\" is not a whole number; allowed range \(range.lowerBound)...\(range.upperBound)\(suffix)")
+      return
+    }
+    guard range.contains(value) else {
+      problem(key, "\(value) is out of range; allowed range \(range.lowerBound)...\(range.upperBound)\(suffix)")
+      return
+    }
+    target = value
+  }
+
+  private mutating func bool(_ key: String, into target: inout Bool) {
+    guard let raw = values[key]?.value else { return }
+    switch raw.lowercased() {
+    case "true", "yes", "on", "1": target = true
+    case "false", "no", "off", "0": target = false
+    default: problem(key, "\"\(raw)\" is not a boolean; allowed: true or false")
+    }
+  }
+
+  private mutating func tableName(_ key: String, into target: inout String) {
+    guard let raw = values[key]?.value else { return }
+    guard TableName.isValid(raw) else {
+      problem(key, "\"\(raw)\" is not a valid table name; allowed: [A-Za-z0-9_]{1,\(TableName.maxBaseLength)}")
+      return
+    }
+    target = raw
+  }
+
+  private mutating func socketMode(_ key: String, into target: inout UInt16) {
+    guard let raw = values[key]?.value else { return }
+    guard let mode = UInt16(raw, radix: 8), mode <= 0o777 else {
+      problem(key, "\"\(raw)\" is not an octal file mode; allowed range 0000...0777")
+      return
+    }
+    target = mode
+  }
+}
+
+/// Table names go into SQL text, so they are held to a strict alphabet. Derived tables append a suffix of
+/// up to 11 characters (`_revocation`), so a configured name leaves room for it within MySQL's 64.
+public enum TableName {
+  public static let maxBaseLength = 53
+
+  public static func isValid(_ name: String) -> Bool {
+    !name.isEmpty && name.utf8.count <= maxBaseLength
+      && name.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 95 }
+  }
+}

@@ -1,0 +1,70 @@
+/// The sidecar's effective configuration. Key names follow the seed's configuration object
+/// (`mysql.*`, `tokens.*`, `logging.*`, `cookie.*`) plus the sidecar's own `sidecar.*` keys.
+/// Built and validated by `ConfigLoader`; every value here is in range.
+public struct SidecarConfig: Sendable, Equatable {
+  public struct MySQL: Sendable, Equatable {
+    public var host = "localhost"
+    public var port = 3306
+    public var user = ""
+    public var password = ""
+    public var connectionLimit = 50
+    public var database = ""
+    public var signingKeyTable = "signing_key"
+    public var refreshTokenTable = "refresh_token"
+    /// A Unix socket to the server instead of TCP (not in the seed; for a server on the same host).
+    public var unixSocket: String?
+  }
+
+  public struct AccessToken: Sendable, Equatable {
+    public var dynamicSigningKey = true
+    public var signingKeyUpdateIntervalHours = 24
+    /// A PEM private key the operator manages (the seed's `signingKey.get`); re-read when the file changes.
+    public var signingKeyFile: String?
+    public var validitySeconds = 3600
+    public var blacklisting = false
+    /// How often every sidecar reads the revocation log, in milliseconds.
+    public var revocationSyncIntervalMs = 1000
+  }
+
+  public struct RefreshToken: Sendable, Equatable {
+    public var validityMinutes = 2400 * 60
+    public var removalCronjobInterval = "0 0 0 1-31/7 * *"
+    public var renewTokenPath = ""
+    public var rotationGracePeriodSeconds = 30
+  }
+
+  public struct Cookie: Sendable, Equatable {
+    public var domain = ""
+    public var secure = true
+  }
+
+  public struct Sidecar: Sendable, Equatable {
+    public var socketPath = "/run/session-sidecar/sidecar.sock"
+    public var socketMode: UInt16 = 0o660
+    /// Largest frame accepted; a longer length prefix gets an error response and the connection closes.
+    public var maxFrameBytes = 4 * 1024 * 1024
+    /// Requests one connection may have outstanding before the server stops reading from it.
+    public var maxInFlightPerConnection = 256
+    /// Access tokens longer than this are refused before any parsing.
+    public var maxAccessTokenBytes = 16 * 1024
+    public var jwksFile: String?
+    /// `host:port` on loopback for `GET /.well-known/jwks.json`; nil means no HTTP listener.
+    public var httpAddress: String?
+    /// 32 random bytes sealing private keys at rest (AES-256-GCM); nil stores them in clear.
+    public var keyEncryptionKeyFile: String?
+  }
+
+  public var mysql = MySQL()
+  public var accessToken = AccessToken()
+  public var refreshToken = RefreshToken()
+  public var loggingLevel = "info"
+  public var cookie = Cookie()
+  public var sidecar = Sidecar()
+
+  public init() {}
+
+  public var accessTokenValidityMs: Int64 { Int64(accessToken.validitySeconds) * 1000 }
+  public var refreshTokenValidityMs: Int64 { Int64(refreshToken.validityMinutes) * 60_000 }
+  public var signingKeyUpdateIntervalMs: Int64 { Int64(accessToken.signingKeyUpdateIntervalHours) * 3_600_000 }
+  public var rotationGracePeriodMs: Int64 { Int64(refreshToken.rotationGracePeriodSeconds) * 1000 }
+}

@@ -1,0 +1,73 @@
+import Logging
+import OpenSSLCrypto
+import SessionStorage
+
+/// Keeps the key ring in step with the database: makes the keys the policy says are due (exactly one per
+/// slot however many sidecars try, because the slot is a unique key in the store), makes the static key once
+/// per database, and loads every key any sidecar made. Runs at start and then every few seconds.
+public final class SigningKeyRotation: Sendable {
+  private let store: any SessionStore
+  private let ring: SigningKeyRing
+  private let sealer: PrivateKeySealer
+  private let clock: any WallClock
+  private let logger: Logger
+
+  public init(
+    store: any SessionStore, ring: SigningKeyRing, sealer: PrivateKeySealer, clock: any WallClock, logger: Logger
+  ) {
+    self.store = store
+    self.ring = ring
+    self.sealer = sealer
+    self.clock = clock
+    self.logger = logger
+  }
+
+  /// One round: create what is due, then load everything that is not expired. Blocks on the store.
+  public func synchronize() throws {
+    let now = clock.nowMs()
+    var records = try store.signingKeys()
+    var created = false
+    if !records.contains(where: { $0.kind == .static }) {
+      created = try create(kind: .static, slotStartMs: 0, nowMs: now) || created
+    }
+    for slot in ring.policy.slotsNeedingKeys(at: now) where !records.contains(where: { $0.slotStartMs == slot }) {
+      created = try create(kind: .dynamic, slotStartMs: slot, nowMs: now) || created
+    }
+    if created { records = try store.signingKeys() }
+
+    var opened: [(record: SigningKeyRecord, privateKeyPEM: String)] = []
+    for record in records where record.expiresAtMs > now {
+      do {
+        opened.append((record, try sealer.open(record)))
+      } catch {
+        logger.error("signing key cannot be used", metadata: ["kid": "\(record.kid)", "reason": "\(error)"])
+      }
+    }
+    if try ring.install(records: opened) {
+      logger.info(
+        "signing keys loaded", metadata: ["kids": "\(ring.snapshot.keys.map(\.kid).joined(separator: ","))"])
+    }
+  }
+
+  /// Makes a key for `slotStartMs` and stores it; false when another sidecar got there first.
+  @discardableResult
+  public func create(kind: SigningKeyKind, slotStartMs: Int64, nowMs: Int64) throws -> Bool {
+    let key = try RSAPrivateKey.generate(bits: 2048)
+    let kid = kind == .static ? "s-\(RandomIdentifier.uuid())" : "d-\(nowMs)"
+    let sealed = try sealer.seal(privateKeyPEM: try key.pkcs8PEM(), kid: kid)
+    let record = SigningKeyRecord(
+      kid: kid, kind: kind, algorithm: "RS256", slotStartMs: slotStartMs, privateKey: sealed.bytes,
+      sealed: sealed.sealed, publicKeyPEM: try key.publicKey.spkiPEM(), createdAtMs: nowMs,
+      expiresAtMs: kind == .static ? Int64.max : ring.policy.expiry(ofSlotStartingAt: slotStartMs))
+    do {
+      try store.insertSigningKey(record)
+    } catch StoreError.duplicate {
+      logger.debug("signing key for this slot was made by another sidecar", metadata: ["slot": "\(slotStartMs)"])
+      return false
+    }
+    logger.info(
+      "signing key created",
+      metadata: ["kid": "\(kid)", "kind": "\(kind.rawValue)", "slotStartMs": "\(slotStartMs)", "sealed": "\(sealed.sealed)"])
+    return true
+  }
+}

@@ -1,0 +1,122 @@
+import SessionStorage
+import SessionToken
+
+extension SessionService {
+  /// RevokeSessions by handles: deletes them and logs the revocations for every sidecar.
+  public func revokeSessions(handles: [String]) throws(SessionError) -> [String] {
+    for handle in handles { try Self.requireHandle(handle) }
+    let expiry = revocationExpiry
+    let now = clock.nowMs()
+    let revoked = try withStore {
+      try store.revokeSessions(handles: handles, nowMs: now, revocationExpiresAtMs: expiry)
+    }
+    recordRevocations(revoked, expiresAtMs: expiry)
+    return revoked
+  }
+
+  /// RevokeSessions by user: every session of `userID`.
+  public func revokeSessions(userID: String) throws(SessionError) -> [String] {
+    try Self.requireUserID(userID)
+    let expiry = revocationExpiry
+    let now = clock.nowMs()
+    let revoked = try withStore {
+      try store.revokeSessions(userID: userID, nowMs: now, revocationExpiresAtMs: expiry)
+    }
+    recordRevocations(revoked, expiresAtMs: expiry)
+    return revoked
+  }
+
+  private func recordRevocations(_ handles: [String], expiresAtMs: Int64) {
+    guard !handles.isEmpty else { return }
+    revocations.insert(handles, expiresAtMs: expiresAtMs)
+    for handle in handles { logger.info("session revoked", metadata: ["sessionHandle": "\(handle)"]) }
+  }
+
+  /// ListSessions: the user's live session handles.
+  public func listSessions(userID: String) throws(SessionError) -> [String] {
+    try Self.requireUserID(userID)
+    let now = clock.nowMs()
+    return try withStore { try store.liveSessionHandles(userID: userID, nowMs: now) }
+  }
+
+  /// GetSession: NOT_FOUND when the session does not exist or has expired.
+  public func getSession(handle: String) throws(SessionError) -> StoredSession {
+    try Self.requireHandle(handle)
+    let now = clock.nowMs()
+    guard let record = try withStore({ try store.session(handle: handle) }), record.expiresAtMs > now else {
+      throw .notFound("session not found or expired")
+    }
+    return StoredSession(
+      handle: record.handle, userID: record.userID, sessionDataJSON: record.sessionDataJSON,
+      accessTokenPayloadJSON: record.accessTokenPayloadJSON, createdAtMs: record.createdAtMs,
+      expiresAtMs: record.expiresAtMs)
+  }
+
+  /// UpdateSessionData.
+  public func updateSessionData(handle: String, sessionDataJSON: String) throws(SessionError) {
+    try Self.requireHandle(handle)
+    let data = try Self.validatedJSONObject(sessionDataJSON, field: "session_data_json")
+    try updateLiveSession(handle: handle) { $0.sessionDataJSON = data }
+  }
+
+  /// UpdateAccessTokenPayload: the next access token issued for the session carries the new claims.
+  public func updateAccessTokenPayload(handle: String, payloadJSON: String) throws(SessionError) {
+    try Self.requireHandle(handle)
+    let payload = try validatedCustomClaims(payloadJSON)
+    try updateLiveSession(handle: handle) { $0.accessTokenPayloadJSON = payload }
+  }
+
+  /// RegenerateAccessToken: a new token with the new claims and the same expiry; for an expired token only
+  /// the stored claims change and no token is returned.
+  public func regenerateAccessToken(accessToken: String, payloadJSON: String) throws(SessionError) -> IssuedSession {
+    guard !accessToken.isEmpty else { throw .invalidArgument("access_token is empty") }
+    let payload = try validatedCustomClaims(payloadJSON)
+    let now = clock.nowMs()
+    let token: VerifiedAccessToken
+    let expired: Bool
+    switch verifier.verify(accessToken, keys: keyRing, nowMs: now) {
+    case .invalid(let reason): throw .unauthenticated("access token is not valid: \(reason)")
+    case .expired(let t): (token, expired) = (t, true)
+    case .valid(let t): (token, expired) = (t, false)
+    }
+    let record = try updateLiveSession(handle: token.claims.sessionHandle) { $0.accessTokenPayloadJSON = payload }
+    let view = SessionView(
+      handle: record.handle, userID: record.userID, accessTokenPayloadJSON: token.payloadJSON,
+      accessTokenExpiresAtMs: token.claims.expiresAt * 1000)
+    guard !expired else { return issued(view: view, accessToken: nil, refreshToken: nil, record: record) }
+    let (newToken, newView) = try signAccessToken(
+      session: record, customClaimsJSON: payload, refreshTokenHash1: token.claims.refreshTokenHash1,
+      parentRefreshTokenHash1: token.claims.parentRefreshTokenHash1, nowMs: now, expiresAt: token.claims.expiresAt)
+    return issued(view: newView, accessToken: newToken, refreshToken: nil, record: record)
+  }
+
+  /// Checks custom claims now, so a collision with a protected claim is refused before it is stored.
+  private func validatedCustomClaims(_ json: String) throws(SessionError) -> String {
+    let payload = try Self.validatedJSONObject(json, field: "access_token_payload_json")
+    let probe = AccessTokenClaims(
+      subject: "", expiresAt: 0, issuedAt: 0, sessionHandle: "", refreshTokenHash1: "", parentRefreshTokenHash1: nil,
+      antiCsrfToken: nil)
+    do {
+      _ = try AccessTokenPayload.build(claims: probe, customJSON: payload)
+    } catch {
+      throw .invalidArgument("access_token_payload_json: \(error)")
+    }
+    return payload
+  }
+
+  @discardableResult
+  private func updateLiveSession(handle: String, _ change: @Sendable (inout SessionRecord) -> Void)
+    throws(SessionError) -> SessionRecord
+  {
+    let now = clock.nowMs()
+    let updated: SessionRecord? = try withStore {
+      try store.updateSession(handle: handle) { record -> (SessionChange, SessionRecord?) in
+        guard var record, record.expiresAtMs > now else { return (.keep, nil) }
+        change(&record)
+        return (.replace(record), record)
+      }
+    }
+    guard let updated else { throw .notFound("session not found or expired") }
+    return updated
+  }
+}

@@ -1,0 +1,38 @@
+import OpenSSLCrypto
+import SessionToken
+
+extension SessionService {
+  /// VerifySession's fast path: signature, claims, expiry, anti-CSRF and the in-memory revocation set.
+  /// No I/O, no allocation beyond the decoded token; safe on an event loop.
+  public func verify(accessToken: String, antiCsrfToken: String, doAntiCsrfCheck: Bool, checkDatabase: Bool)
+    -> VerifyOutcome
+  {
+    switch verifier.verify(accessToken, keys: keyRing, nowMs: clock.nowMs()) {
+    case .invalid(let reason):
+      return .unauthorised(reason: reason)
+    case .expired:
+      return .tryRefreshToken(reason: "access token expired")
+    case .valid(let token):
+      let claims = token.claims
+      if doAntiCsrfCheck, let expected = claims.antiCsrfToken,
+        antiCsrfToken.isEmpty || !constantTimeEquals(Array(antiCsrfToken.utf8), Array(expected.utf8))
+      {
+        return .tryRefreshToken(reason: "anti-CSRF token missing or wrong")
+      }
+      if config.accessToken.blacklisting, revocations.contains(claims.sessionHandle) {
+        return .unauthorised(reason: "session revoked")
+      }
+      return .ok(
+        SessionView(
+          handle: claims.sessionHandle, userID: claims.subject, accessTokenPayloadJSON: token.payloadJSON,
+          accessTokenExpiresAtMs: claims.expiresAt * 1000),
+        needsDatabaseCheck: checkDatabase)
+    }
+  }
+
+  /// The strict per-call check: does the session still exist in the database? Blocks on the store.
+  public func sessionIsLive(handle: String) throws(SessionError) -> Bool {
+    let now = clock.nowMs()
+    return try withStore { try store.session(handle: handle).map { $0.expiresAtMs > now } ?? false }
+  }
+}

@@ -1,0 +1,122 @@
+import Logging
+import OpenSSLCrypto
+import SessionStorage
+import SessionToken
+
+/// Every session call of the sidecar, on plain types. Verification (`verify`) is pure computation on
+/// in-memory keys and may run on an event loop; every other call blocks on the store and must run on a
+/// thread pool.
+public final class SessionService: Sendable {
+  public static let maxUserIDBytes = 255
+  public static let maxJSONBytes = 64 * 1024
+  /// How long after the last access token of a revoked session could expire its revocation is kept.
+  static let revocationMarginMs: Int64 = 60_000
+
+  let config: SidecarConfig
+  let store: any SessionStore
+  public let keyRing: SigningKeyRing
+  public let revocations: RevocationSet
+  let clock: any WallClock
+  let logger: Logger
+  let verifier: AccessTokenVerifier
+  let rotation: RefreshTokenRotation
+  let cookies: CookieFactory
+
+  public init(
+    config: SidecarConfig, store: any SessionStore, keyRing: SigningKeyRing, revocations: RevocationSet,
+    clock: any WallClock, logger: Logger
+  ) {
+    self.config = config
+    self.store = store
+    self.keyRing = keyRing
+    self.revocations = revocations
+    self.clock = clock
+    self.logger = logger
+    self.verifier = AccessTokenVerifier(maxTokenBytes: config.sidecar.maxAccessTokenBytes)
+    self.rotation = RefreshTokenRotation(gracePeriodMs: config.rotationGracePeriodMs)
+    self.cookies = CookieFactory(
+      domain: config.cookie.domain, secure: config.cookie.secure, renewTokenPath: config.refreshToken.renewTokenPath)
+  }
+
+  /// Is the database answering? For Health.
+  public func databaseReachable() -> Bool {
+    (try? store.ping()) != nil
+  }
+
+  // MARK: Shared steps
+
+  /// Runs a store call, turning its errors into session errors.
+  func withStore<R>(_ body: () throws -> R) throws(SessionError) -> R {
+    do {
+      return try body()
+    } catch let error as SessionError {
+      throw error
+    } catch StoreError.unavailable(let message) {
+      logger.error("database unavailable", metadata: ["reason": "\(message)"])
+      throw .unavailable("database unavailable: \(message)")
+    } catch {
+      logger.error("database call failed", metadata: ["reason": "\(error)"])
+      throw .internal("database error: \(error)")
+    }
+  }
+
+  /// Signs an access token for `session` carrying `customClaimsJSON`.
+  func signAccessToken(
+    session: SessionRecord, customClaimsJSON: String, refreshTokenHash1: String, parentRefreshTokenHash1: String?,
+    nowMs: Int64, expiresAt: Int64? = nil
+  ) throws(SessionError) -> (IssuedToken, SessionView) {
+    let useStatic = session.useStaticKey || !config.accessToken.dynamicSigningKey
+    guard let key = keyRing.signingKey(useStaticKey: useStatic, at: nowMs) else {
+      throw .unavailable("no signing key is loaded yet; the sidecar is still starting or cannot reach the database")
+    }
+    let issuedAt = nowMs / 1000
+    let claims = AccessTokenClaims(
+      subject: session.userID, expiresAt: expiresAt ?? issuedAt + Int64(config.accessToken.validitySeconds),
+      issuedAt: issuedAt, sessionHandle: session.handle, refreshTokenHash1: refreshTokenHash1,
+      parentRefreshTokenHash1: parentRefreshTokenHash1, antiCsrfToken: session.antiCsrfToken)
+    let payload: String
+    do {
+      payload = try AccessTokenPayload.build(claims: claims, customJSON: customClaimsJSON)
+    } catch {
+      throw .invalidArgument("access_token_payload_json: \(error)")
+    }
+    let token: String
+    do {
+      token = try AccessTokenSigner.sign(payloadJSON: payload, kid: key.kid, key: key.privateKey)
+    } catch {
+      throw .internal("signing failed: \(error)")
+    }
+    let expiresAtMs = claims.expiresAt * 1000
+    return (
+      IssuedToken(token: token, expiresAtMs: expiresAtMs),
+      SessionView(
+        handle: session.handle, userID: session.userID, accessTokenPayloadJSON: payload,
+        accessTokenExpiresAtMs: expiresAtMs)
+    )
+  }
+
+  static func validatedJSONObject(_ json: String, field: String) throws(SessionError) -> String {
+    guard json.utf8.count <= maxJSONBytes else {
+      throw .invalidArgument("\(field) is larger than \(maxJSONBytes) bytes")
+    }
+    do {
+      return try AccessTokenPayload.validateObject(json)
+    } catch {
+      throw .invalidArgument("\(field): \(error)")
+    }
+  }
+
+  static func requireHandle(_ handle: String) throws(SessionError) {
+    guard !handle.isEmpty else { throw .invalidArgument("session_handle is empty") }
+    guard handle.utf8.count <= 64 else { throw .invalidArgument("session_handle is longer than 64 bytes") }
+  }
+
+  static func requireUserID(_ userID: String) throws(SessionError) {
+    guard !userID.isEmpty else { throw .invalidArgument("user_id is empty") }
+    guard userID.utf8.count <= maxUserIDBytes else {
+      throw .invalidArgument("user_id is longer than \(maxUserIDBytes) bytes")
+    }
+  }
+
+  var revocationExpiry: Int64 { clock.nowMs() + config.accessTokenValidityMs + Self.revocationMarginMs }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import SessionCore
+import Yams
+
+/// Reads the YAML configuration file into dotted keys (`tokens.accessToken.validity`) for `ConfigLoader`.
+enum ConfigFile {
+  struct ReadError: Error, CustomStringConvertible {
+    let description: String
+  }
+
+  static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+    -> SidecarConfig
+  {
+    let text: String
+    do {
+      text = try String(contentsOfFile: path, encoding: .utf8)
+    } catch {
+      throw ReadError(description: "\(path): cannot read the configuration file (\(error.localizedDescription))")
+    }
+    let flat = try flatten(yaml: text, path: path)
+    do {
+      return try ConfigLoader().load(file: flat, environment: environment)
+    } catch {
+      throw ReadError(description: error.problems.map { "\(path): \($0)" }.joined(separator: "\n"))
+    }
+  }
+
+  static func flatten(yaml: String, path: String) throws -> [String: String] {
+    let root: Node?
+    do {
+      root = try Yams.compose(yaml: yaml)
+    } catch {
+      throw ReadError(description: "\(path): not valid YAML: \(error)")
+    }
+    guard let root else { return [:] }
+    guard case .mapping = root else { throw ReadError(description: "\(path): the top level must be a mapping") }
+    var flat: [String: String] = [:]
+    var problems: [String] = []
+    func walk(_ node: Node, prefix: String) {
+      switch node {
+      case .mapping(let mapping):
+        for (key, value) in mapping {
+          guard let name = key.string else {
+            problems.append("\(path): \(prefix)<key>: keys must be plain strings")
+            continue
+          }
+          walk(value, prefix: prefix.isEmpty ? name : "\(prefix).\(name)")
+        }
+      case .scalar(let scalar):
+        if scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string) {
+          return
+        }
+        flat[prefix] = scalar.string
+      case .sequence:
+        problems.append("\(path): \(prefix): lists are not allowed here")
+      case .alias:
+        problems.append("\(path): \(prefix): YAML aliases are not allowed")
+      }
+    }
+    walk(root, prefix: "")
+    if !problems.isEmpty { throw ReadError(description: problems.joined(separator: "\n")) }
+    return flat
+  }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import CronSchedule
+import Foundation
+import Logging
+import SessionCore
+import SidecarServer
+
+struct ServeCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "serve", abstract: "Runs the sidecar on its Unix socket until SIGTERM or SIGINT.")
+
+  @OptionGroup var options: ConfigOption
+
+  func run() async throws {
+    do {
+      try await serve()
+    } catch let error as ExitCodeError {
+      throw ExitCode(error.code)
+    }
+  }
+
+  private func serve() async throws {
+    let config = try Startup.loadConfig(options.config)
+    let logger = Startup.bootstrapLogging(config)
+    let sealer = try Startup.keySealer(config, logger: logger)
+    let store = try Startup.connectStore(config, logger: logger)
+    let sidecar = Sidecar(config: config, store: store, logger: logger, sealer: sealer)
+    do {
+      try await sidecar.prepare()
+    } catch {
+      printError("error: cannot load signing keys and revocations: \(error)")
+      throw ExitCodeError.database
+    }
+    // Validated when the configuration was loaded.
+    let schedule = try CronExpression(parsing: config.refreshToken.removalCronjobInterval)
+    let cleanup = ExpiredDataCleanup(schedule: schedule, store: store, logger: logger)
+    logger.info(
+      "session-sidecar starting",
+      metadata: [
+        "socket": "\(config.sidecar.socketPath)", "database": "\(config.mysql.database)",
+        "blacklisting": "\(config.accessToken.blacklisting)",
+      ])
+    try await sidecar.run(cleanup: cleanup)
+  }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Logging
+import MySQLStore
+import SessionCore
+import SessionStorage
+
+/// The steps every command that needs the database shares: configuration, logging, the store.
+enum Startup {
+  static func loadConfig(_ path: String) throws -> SidecarConfig {
+    do {
+      return try ConfigFile.load(path: path)
+    } catch {
+      printError("error: configuration is invalid:\n\(error)")
+      throw ExitCodeError.configuration
+    }
+  }
+
+  static func bootstrapLogging(_ config: SidecarConfig) -> Logger {
+    let level = Logger.Level(rawValue: config.loggingLevel) ?? .info
+    LoggingSystem.bootstrap { label in
+      var handler = StreamLogHandler.standardError(label: label)
+      handler.logLevel = level
+      return handler
+    }
+    return Logger(label: "session-sidecar")
+  }
+
+  static func connectStore(_ config: SidecarConfig, logger: Logger) throws -> MySQLSessionStore {
+    let mysql = MySQLConfiguration(
+      host: config.mysql.host, port: config.mysql.port, user: config.mysql.user, password: config.mysql.password,
+      database: config.mysql.database, connectionLimit: config.mysql.connectionLimit,
+      signingKeyTable: config.mysql.signingKeyTable, refreshTokenTable: config.mysql.refreshTokenTable,
+      unixSocket: config.mysql.unixSocket)
+    do {
+      return try MySQLSessionStore.connect(mysql, logger: logger)
+    } catch {
+      printError("error: \(error)")
+      throw ExitCodeError.database
+    }
+  }
+
+  static func keySealer(_ config: SidecarConfig, logger: Logger) throws -> PrivateKeySealer {
+    guard let path = config.sidecar.keyEncryptionKeyFile else {
+      logger.notice(
+        "private signing keys are stored in the database in clear; set sidecar.keyEncryptionKeyFile to seal them")
+      return PrivateKeySealer()
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      printError("error: sidecar.keyEncryptionKeyFile: cannot read \(path)")
+      throw ExitCodeError.configuration
+    }
+    do {
+      return try PrivateKeySealer(keyEncryptionKey: [UInt8](data))
+    } catch {
+      printError("error: sidecar.keyEncryptionKeyFile (\(path)): \(error)")
+      throw ExitCodeError.configuration
+    }
+  }
+}
+
+/// Exit codes: 2 for a configuration the operator must fix, 3 for a database that cannot be used.
+enum ExitCodeError: Error {
+  case configuration
+  case database
+
+  var code: Int32 {
+    switch self {
+    case .configuration: 2
+    case .database: 3
+    }
+  }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import UnixSignals
+import SessionCore
+import SessionStorage
+import Synchronization
+
+/// The whole sidecar assembled from its parts: key ring, revocation set, session service, the socket
+/// server and the background jobs that keep the in-memory state in step with the database.
+public final class Sidecar: Sendable {
+  public let config: SidecarConfig
+  public let service: SessionService
+  public let keyRing: SigningKeyRing
+  public let rotation: SigningKeyRotation
+  public let revocations: RevocationSet
+  let store: any SessionStore
+  let clock: any WallClock
+  let logger: Logger
+  let threadPool: NIOThreadPool
+  let watchers: SigningKeyWatchers
+  let socketServer: SocketServer
+  /// Identifies this process when claiming shared jobs.
+  let instanceID = RandomIdentifier.uuid()
+  private let databaseHealthy = Mutex(true)
+  private let publishedGeneration = Mutex(-1)
+
+  /// How often the key ring is reloaded from the database; well under the policy's publish lead.
+  public static let keySyncIntervalMs: Int64 = 5000
+
+  public init(
+    config: SidecarConfig, store: any SessionStore, clock: any WallClock = SystemClock(), logger: Logger,
+    keyPolicy: SigningKeyPolicy? = nil, sealer: PrivateKeySealer = PrivateKeySealer(),
+    group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+  ) {
+    self.config = config
+    self.store = store
+    self.clock = clock
+    self.logger = logger
+    self.keyRing = SigningKeyRing(
+      policy: keyPolicy
+        ?? SigningKeyPolicy(
+          intervalMs: config.signingKeyUpdateIntervalMs, accessTokenValidityMs: config.accessTokenValidityMs))
+    self.revocations = RevocationSet()
+    self.rotation = SigningKeyRotation(store: store, ring: keyRing, sealer: sealer, clock: clock, logger: logger)
+    self.service = SessionService(
+      config: config, store: store, keyRing: keyRing, revocations: revocations, clock: clock, logger: logger)
+    self.threadPool = NIOThreadPool(numberOfThreads: min(max(config.mysql.connectionLimit, 2), 32))
+    self.watchers = SigningKeyWatchers(keyRing: keyRing, clock: clock)
+    self.socketServer = SocketServer(
+      config: config, dispatcher: RequestDispatcher(service: service, clock: clock), threadPool: threadPool,
+      watchers: watchers, group: group, logger: logger)
+    threadPool.start()
+  }
+
+  /// Loads keys (creating the ones due) and the revocation log. Throws when the database cannot be used;
+  /// the process should then exit with the error.
+  public func prepare() async throws {
+    try await threadPool.runIfActive { [self] in
+      try rotation.synchronize()
+      try revocations.synchronize(from: store, nowMs: clock.nowMs())
+      publishKeysIfChanged()
+    }
+  }
+
+  /// Completes once the socket accepts connections (or fails if it cannot be bound).
+  public func waitUntilListening() async throws {
+    try await socketServer.listening.futureResult.get()
+  }
+
+  /// The services to run, in start order; they stop in reverse.
+  public func services(cleanup: ExpiredDataCleanup?) -> [any Service] {
+    var services: [any Service] = [
+      PeriodicJob(
+        name: "signing-key sync", intervalMs: Self.keySyncIntervalMs, threadPool: threadPool, logger: logger
+      ) { [self] in
+        try trackDatabase { try rotation.synchronize() }
+        publishKeysIfChanged()
+      },
+      PeriodicJob(
+        name: "revocation sync", intervalMs: Int64(config.accessToken.revocationSyncIntervalMs),
+        threadPool: threadPool, logger: logger
+      ) { [self] in
+        try trackDatabase { try revocations.synchronize(from: store, nowMs: clock.nowMs()) }
+      },
+    ]
+    if let cleanup {
+      services.append(
+        CleanupScheduler(cleanup: cleanup, clock: clock, claimant: instanceID, threadPool: threadPool, logger: logger))
+    }
+    services.append(socketServer)
+    return services
+  }
+
+  /// Runs until SIGTERM/SIGINT (or until the task is cancelled), then drains and stops.
+  public func run(cleanup: ExpiredDataCleanup?, signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+    let group = ServiceGroup(
+      services: services(cleanup: cleanup), gracefulShutdownSignals: signals, cancellationSignals: [],
+      logger: logger)
+    try await group.run()
+    try await threadPool.shutdownGracefully()
+  }
+
+  /// Logs the moments the database is lost and regained, once each.
+  private func trackDatabase(_ body: () throws -> Void) throws {
+    do {
+      try body()
+      if databaseHealthy.withLock({ let was = $0; $0 = true; return !was }) {
+        logger.info("database regained")
+      }
+    } catch {
+      if databaseHealthy.withLock({ let was = $0; $0 = false; return was }) {
+        logger.error("database lost; calls that need it answer UNAVAILABLE", metadata: ["error": "\(error)"])
+      }
+      throw error
+    }
+  }
+
+  /// Pushes a changed key set to watchers and to the JWKS file.
+  private func publishKeysIfChanged() {
+    let generation = keyRing.snapshot.generation
+    guard publishedGeneration.withLock({ let changed = $0 != generation; $0 = generation; return changed }) else {
+      return
+    }
+    watchers.publish()
+    if let path = config.sidecar.jwksFile {
+      do {
+        try JWKSFile.write(keyRing.snapshot.jwksJSON, to: path)
+      } catch {
+        logger.error("JWKS file could not be written", metadata: ["path": "\(path)", "error": "\(error)"])
+      }
+    }
+  }
+}
+
+/// The JWKS file for processes that only read files: replaced atomically (write, then rename).
+enum JWKSFile {
+  static func write(_ json: String, to path: String) throws {
+    let temporary = path + ".tmp-\(getpid())"
+    try Data(json.utf8).write(to: URL(fileURLWithPath: temporary))
+    if rename(temporary, path) != 0 {
+      let code = errno
+      try? FileManager.default.removeItem(atPath: temporary)
+      throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
+    }
+  }
+}
