@@ -82,7 +82,10 @@ let package = Package(
     .testTarget(name: "SessionTokenTests", dependencies: ["SessionToken", "OpenSSLCrypto"]),
     .testTarget(name: "CronScheduleTests", dependencies: ["CronSchedule"]),
     .testTarget(name: "MySQLStoreTests", dependencies: ["MySQLStore", "SessionStorage"]),
-    .testTarget(name: "SessionCoreTests", dependencies: ["SessionCore", "SessionStorage", "SessionToken"]),
+    .testTarget(
+      name: "SessionCoreTests",
+      dependencies: ["SessionCore", "SessionStorage", "SessionToken", "OpenSSLCrypto", "CronSchedule"]
+    ),
     .testTarget(
       name: "SidecarServerTests",
       dependencies: [

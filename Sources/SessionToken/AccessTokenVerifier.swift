@@ -12,6 +12,9 @@ public enum AccessTokenVerification: Sendable {
   case valid(VerifiedAccessToken)
   case expired(VerifiedAccessToken)
   case invalid(reason: String)
+  /// Well formed, but signed (so it claims) by a key the set does not hold: forged, or a key retired after
+  /// every token it signed expired. The caller decides which answer fits; the signature was not checked.
+  case unknownKey(kid: String)
 }
 
 /// Verifies SuperTokens v5 access tokens: the `JWSVerifier` rules (size, shape, canonical base64url, strict
@@ -30,6 +33,7 @@ public struct AccessTokenVerifier: Sendable {
     switch JWSVerifier.verify(token, keys: keys, maxTokenBytes: maxTokenBytes, allowEmptyPayload: false) {
     case .verified(let verified): jws = verified
     case .rejected(let reason): return .invalid(reason: reason)
+    case .unknownKey(let kid): return .unknownKey(kid: kid)
     }
     let claims: AccessTokenClaims? = jws.payload.withUnsafeBytes { bytes in
       guard let members = try? StrictJSON.members(ofObject: bytes) else { return nil }

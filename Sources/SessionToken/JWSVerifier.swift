@@ -26,6 +26,8 @@ public enum JWSVerifier {
   enum Outcome {
     case verified(VerifiedJWS)
     case rejected(reason: String)
+    /// The header is well formed but names a key that is not in the set; nothing else was checked.
+    case unknownKey(kid: String)
   }
 
   /// Header members whose presence refuses the token: each would make the verifier trust something the token
@@ -64,7 +66,9 @@ public enum JWSVerifier {
     let key: VerificationKey
     switch checkHeader(header, keys: keys) {
     case .success(let found): key = found
-    case .failure(let rejection): return .rejected(reason: rejection.reason)
+    case .failure(let rejection):
+      if let kid = rejection.unknownKid { return .unknownKey(kid: kid) }
+      return .rejected(reason: rejection.reason)
     }
 
     guard signature.count == key.publicKey.modulus.count else {
@@ -78,6 +82,7 @@ public enum JWSVerifier {
 
   struct Rejection: Error {
     let reason: String
+    var unknownKid: String? = nil
   }
 
   /// Parses the header strictly and finds the key it names.
@@ -106,7 +111,7 @@ public enum JWSVerifier {
       guard algorithm == "RS256" else { return .failure(Rejection(reason: "unsupported algorithm")) }
       guard let kid else { return .failure(Rejection(reason: "missing key id")) }
       guard let key = keys.verificationKey(kid: Substring(kid)), key.kid == kid else {
-        return .failure(Rejection(reason: "unknown signing key"))
+        return .failure(Rejection(reason: "unknown signing key", unknownKid: kid))
       }
       guard key.algorithm == algorithm else { return .failure(Rejection(reason: "algorithm mismatch")) }
       return .success(key)

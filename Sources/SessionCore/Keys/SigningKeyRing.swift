@@ -47,6 +47,13 @@ public final class SigningKeyRing: VerificationKeyLookup {
     return nil
   }
 
+  /// True when `kid` names a dynamic key older than every dynamic key held: one retired by cleanup.
+  public func isRetired(kid: String) -> Bool {
+    guard kid.hasPrefix("d-"), let createdAt = Int64(kid.dropFirst(2)) else { return false }
+    let oldest = snapshot.keys.filter { $0.kind == .dynamic }.map(\.createdAtMs).min()
+    return oldest.map { createdAt < $0 } ?? false
+  }
+
   /// The key that signs a new access token at `nowMs`: the static key when asked for (or when dynamic
   /// keys are off), otherwise the dynamic key the policy picks.
   public func signingKey(useStaticKey: Bool, at nowMs: Int64) -> LoadedSigningKey? {

@@ -30,8 +30,11 @@ public final class SigningKeyRotation: Sendable {
     if !records.contains(where: { $0.kind == .static }) {
       created = try create(kind: .static, slotStartMs: 0, nowMs: now) || created
     }
+    // Each key made in this round gets its own creation millisecond, so kids (`d-<createdAtMs>`) never collide.
+    var createdAt = now
     for slot in ring.policy.slotsNeedingKeys(at: now) where !records.contains(where: { $0.slotStartMs == slot }) {
-      created = try create(kind: .dynamic, slotStartMs: slot, nowMs: now) || created
+      created = try create(kind: .dynamic, slotStartMs: slot, nowMs: createdAt) || created
+      createdAt += 1
     }
     if created { records = try store.signingKeys() }
 

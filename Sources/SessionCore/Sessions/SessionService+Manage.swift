@@ -76,6 +76,7 @@ extension SessionService {
     let expired: Bool
     switch verifier.verify(accessToken, keys: keyRing, nowMs: now) {
     case .invalid(let reason): throw .unauthenticated("access token is not valid: \(reason)")
+    case .unknownKey: throw .unauthenticated("access token is not valid: unknown signing key")
     case .expired(let t): (token, expired) = (t, true)
     case .valid(let t): (token, expired) = (t, false)
     }

@@ -10,6 +10,12 @@ extension SessionService {
     switch verifier.verify(accessToken, keys: keyRing, nowMs: clock.nowMs()) {
     case .invalid(let reason):
       return .unauthorised(reason: reason)
+    case .unknownKey(let kid):
+      // A key is retired only after every token it signed has expired, so such a token can only ask for a
+      // refresh; answering UNAUTHORISED would log out a user whose session is alive.
+      return keyRing.isRetired(kid: kid)
+        ? .tryRefreshToken(reason: "access token expired (its signing key was retired)")
+        : .unauthorised(reason: "unknown signing key")
     case .expired:
       return .tryRefreshToken(reason: "access token expired")
     case .valid(let token):

@@ -56,7 +56,7 @@ public final class SessionService: Sendable {
       throw .unavailable("database unavailable: \(message)")
     } catch {
       logger.error("database call failed", metadata: ["reason": "\(error)"])
-      throw .internal("database error: \(error)")
+      throw .internal("\(error)")
     }
   }
 

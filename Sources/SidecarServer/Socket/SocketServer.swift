@@ -44,9 +44,10 @@ final class SocketServer: Service {
     }
     logger.info("listening", metadata: ["socket": "\(path)"])
     listening.succeed()
-    try await withGracefulShutdownHandler {
+    // Closing the listener ends the run; connections already open finish what they are answering.
+    try await withTaskCancellationOrGracefulShutdownHandler {
       try await channel.closeFuture.get()
-    } onGracefulShutdown: {
+    } onCancelOrGracefulShutdown: {
       channel.close(promise: nil)
     }
     try? FileManager.default.removeItem(atPath: path)

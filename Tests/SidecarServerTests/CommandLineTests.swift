@@ -1,0 +1,126 @@
+import Foundation
+import Testing
+
+/// The built `session-sidecar` executable, next to the test bundle (scripts/test.sh builds it first).
+enum SidecarExecutable {
+  static var url: URL? {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+      let candidate = directory.appendingPathComponent("session-sidecar")
+      if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+      directory.deleteLastPathComponent()
+    }
+    return nil
+  }
+
+  /// Runs the executable and returns its exit status and standard error.
+  static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
+    let binary = try #require(url, "build the session-sidecar executable first (swift build)")
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    process.environment = environment
+    let errors = Pipe()
+    process.standardError = errors
+    process.standardOutput = Pipe()
+    try process.run()
+    let data = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+  }
+
+  static func writeConfig(_ yaml: String) throws -> String {
+    let path = NSTemporaryDirectory() + "sidecar-config-\(UInt32.random(in: 0...UInt32.max)).yaml"
+    try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+  }
+}
+
+@Suite("The session-sidecar command line refuses what it cannot use, clearly")
+struct CommandLineTests {
+  static func config(host: String, port: Int, user: String, password: String, database: String) -> String {
+    """
+    mysql:
+      host: \(host)
+      port: \(port)
+      user: \(user)
+      password: "\(password)"
+      database: \(database)
+    tokens:
+      refreshToken:
+        renewTokenPath: /refresh
+    cookie:
+      domain: example.test
+    sidecar:
+      socketPath: /tmp/sidecar-cli-test-\(UInt32.random(in: 0...UInt32.max)).sock
+    """
+  }
+
+  @Test func configCheckListsEveryProblemWithItsRange() throws {
+    let path = try SidecarExecutable.writeConfig(
+      """
+      mysql:
+        port: 70000
+      tokens:
+        accessToken:
+          validity: 5
+        refreshToken:
+          removalCronjobInterval: "0 0 25 * * *"
+      cookie:
+        domain: example.test
+      """)
+    let (status, errors) = try SidecarExecutable.run(["config", "check", "--config", path])
+    #expect(status == 2)
+    #expect(errors.contains("mysql.port: 70000 is out of range; allowed range 1...65535"))
+    #expect(errors.contains("tokens.accessToken.validity: 5 is out of range; allowed range 10...86400000 (seconds)"))
+    #expect(errors.contains("mysql.user: required key is missing"))
+    #expect(errors.contains("tokens.refreshToken.renewTokenPath: required key is missing"))
+    #expect(errors.contains("tokens.refreshToken.removalCronjobInterval: cron field 3 (hours)"))
+  }
+
+  @Test func environmentOverridesTheFileAndTheOutputMasksThePassword() throws {
+    let path = try SidecarExecutable.writeConfig(
+      Self.config(host: "127.0.0.1", port: 3306, user: "u", password: "file-secret", database: "d"))
+    let binary = try #require(SidecarExecutable.url)
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = ["config", "check", "--config", path]
+    process.environment = ["ACCESS_TOKEN_VALIDITY": "120", "MYSQL_PASSWORD": "env-secret"]
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    #expect(text.contains("validity: 120  # seconds"))
+    #expect(text.contains(#"password: "********""#))
+    #expect(!text.contains("secret"))
+  }
+
+  @Test func wrongPasswordAndMissingDatabaseAreOneClearLine() async throws {
+    try await TestDatabase.with { db in
+      let server = db.server
+      let wrongPassword = try SidecarExecutable.writeConfig(
+        Self.config(host: server.host, port: server.port, user: server.user, password: "not-the-password", database: db.name))
+      let (status, errors) = try SidecarExecutable.run(["serve", "--config", wrongPassword])
+      #expect(status == 3)
+      #expect(errors.contains("access denied for user '\(server.user)'"))
+      #expect(errors.contains("mysql.password"))
+      #expect(!errors.contains("not-the-password"))
+
+      let missing = try SidecarExecutable.writeConfig(
+        Self.config(
+          host: server.host, port: server.port, user: server.user, password: server.password,
+          database: "sidecar_test_absent"))
+      let (status2, errors2) = try SidecarExecutable.run(["serve", "--config", missing])
+      #expect(status2 == 3)
+      #expect(errors2.contains("database 'sidecar_test_absent' does not exist"))
+
+      let unreachable = try SidecarExecutable.writeConfig(
+        Self.config(host: "127.0.0.1", port: 1, user: server.user, password: server.password, database: db.name))
+      let (status3, errors3) = try SidecarExecutable.run(["serve", "--config", unreachable])
+      #expect(status3 == 3)
+      #expect(errors3.contains("cannot reach MySQL at 127.0.0.1:1"))
+    }
+  }
+}
