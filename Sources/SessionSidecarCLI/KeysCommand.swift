@@ -5,7 +5,7 @@ import SessionStorage
 
 struct KeysCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "keys", abstract: "Signing keys in the database.", subcommands: [List.self])
+    commandName: "keys", abstract: "Signing keys in the database.", subcommands: [List.self, Rotate.self])
 
   struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Lists every stored signing key (public parts only).")
@@ -24,6 +24,40 @@ struct KeysCommand: AsyncParsableCommand {
             "\(key.kid)\t\(key.kind.rawValue)\t\(key.algorithm)\t\(key.slotStartMs)\t\(key.createdAtMs)\t"
               + "\(key.expiresAtMs == Int64.max ? "never" : String(key.expiresAtMs))\t\(key.sealed)")
         }
+      } catch let error as ExitCodeError {
+        throw ExitCode(error.code)
+      }
+    }
+  }
+}
+
+extension KeysCommand {
+  struct Rotate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Publishes a new dynamic key now; it starts signing after the publish lead time (60 s).")
+
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+      do {
+        let config = try Startup.loadConfig(options.config)
+        let logger = Startup.bootstrapLogging(config)
+        let sealer = try Startup.keySealer(config, logger: logger)
+        let store = try Startup.connectStore(config, logger: logger)
+        let clock = SystemClock()
+        let ring = SigningKeyRing(
+          policy: SigningKeyPolicy(
+            intervalMs: config.signingKeyUpdateIntervalMs, accessTokenValidityMs: config.accessTokenValidityMs))
+        let rotation = SigningKeyRotation(store: store, ring: ring, sealer: sealer, clock: clock, logger: logger)
+        let now = clock.nowMs()
+        // The key owns a slot that starts one publish lead from now, so every verifier that refreshes its key
+        // set within that time knows it before the first token it signs.
+        let signsFrom = now + ring.policy.publishLeadMs
+        guard try rotation.create(kind: .dynamic, slotStartMs: signsFrom, nowMs: now) else {
+          printError("error: a key for that instant already exists; try again")
+          throw ExitCode(1)
+        }
+        print("created d-\(now); it is published now and signs from \(signsFrom) (ms since epoch)")
       } catch let error as ExitCodeError {
         throw ExitCode(error.code)
       }

@@ -22,6 +22,7 @@ public final class Sidecar: Sendable {
   let threadPool: NIOThreadPool
   let watchers: SigningKeyWatchers
   let socketServer: SocketServer
+  let group: any EventLoopGroup
   /// Identifies this process when claiming shared jobs.
   let instanceID = RandomIdentifier.uuid()
   private let databaseHealthy = Mutex(true)
@@ -44,9 +45,14 @@ public final class Sidecar: Sendable {
         ?? SigningKeyPolicy(
           intervalMs: config.signingKeyUpdateIntervalMs, accessTokenValidityMs: config.accessTokenValidityMs))
     self.revocations = RevocationSet()
-    self.rotation = SigningKeyRotation(store: store, ring: keyRing, sealer: sealer, clock: clock, logger: logger)
+    self.rotation = SigningKeyRotation(
+      store: store, ring: keyRing, sealer: sealer, clock: clock, logger: logger,
+      userKeyFile: config.accessToken.signingKeyFile.map {
+        UserSigningKeyFile(path: $0, accessTokenValidityMs: config.accessTokenValidityMs)
+      })
     self.service = SessionService(
       config: config, store: store, keyRing: keyRing, revocations: revocations, clock: clock, logger: logger)
+    self.group = group
     self.threadPool = NIOThreadPool(numberOfThreads: min(max(config.mysql.connectionLimit, 2), 32))
     self.watchers = SigningKeyWatchers(keyRing: keyRing, clock: clock)
     self.socketServer = SocketServer(
@@ -60,6 +66,10 @@ public final class Sidecar: Sendable {
   public func prepare() async throws {
     try await threadPool.runIfActive { [self] in
       try rotation.synchronize()
+      if let path = config.accessToken.signingKeyFile, !keyRing.snapshot.keys.contains(where: \.isUserSupplied) {
+        throw SessionError.failedPrecondition(
+          "tokens.accessToken.signingKey.file: \(path) holds no usable RSA private key (PEM, at least 2048 bits)")
+      }
       try revocations.synchronize(from: store, nowMs: clock.nowMs())
       publishKeysIfChanged()
     }
@@ -89,6 +99,9 @@ public final class Sidecar: Sendable {
     if let cleanup {
       services.append(
         CleanupScheduler(cleanup: cleanup, clock: clock, claimant: instanceID, threadPool: threadPool, logger: logger))
+    }
+    if let address = config.sidecar.httpAddress.flatMap(LoopbackAddress.init(parsing:)) {
+      services.append(JWKSHTTPServer(address: address, keyRing: keyRing, clock: clock, group: group, logger: logger))
     }
     services.append(socketServer)
     return services

@@ -38,6 +38,7 @@ struct TestSidecar: Sendable {
   /// Starts sidecars sharing `database` (one store each, as separate processes would have), runs `body`, stops them.
   static func withSidecars(
     _ count: Int = 1, database: TestDatabase, clock: TestClock = TestClock(nowMs: SystemClock().nowMs()),
+    keyPolicy: SigningKeyPolicy? = nil, sealer: PrivateKeySealer = PrivateKeySealer(),
     adjust: @escaping (inout SidecarConfig) -> Void = { _ in },
     _ body: ([TestSidecar]) async throws -> Void
   ) async throws {
@@ -47,7 +48,9 @@ struct TestSidecar: Sendable {
       let config = Self.config(database: database, socketPath: path, adjust)
       var logger = Logger(label: "test-sidecar")
       logger.logLevel = .warning
-      let sidecar = Sidecar(config: config, store: try database.connectStore(), clock: clock, logger: logger)
+      let sidecar = Sidecar(
+        config: config, store: try database.connectStore(), clock: clock, logger: logger, keyPolicy: keyPolicy,
+        sealer: sealer)
       try await sidecar.prepare()
       sidecars.append(TestSidecar(sidecar: sidecar, socketPath: path, clock: clock))
     }

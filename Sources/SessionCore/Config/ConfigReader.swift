@@ -69,6 +69,9 @@ struct ConfigReader {
     int("sidecar.maxAccessTokenBytes", 512...(1 << 20), unit: "bytes", into: &c.sidecar.maxAccessTokenBytes)
     optionalString("sidecar.jwksFile", into: &c.sidecar.jwksFile)
     optionalString("sidecar.http.address", into: &c.sidecar.httpAddress)
+    if let address = c.sidecar.httpAddress, LoopbackAddress(parsing: address) == nil {
+      problem("sidecar.http.address", "\"\(address)\" is not a loopback host:port (e.g. 127.0.0.1:8080 or [::1]:8080)")
+    }
     optionalString("sidecar.keyEncryptionKeyFile", into: &c.sidecar.keyEncryptionKeyFile)
 
     for key in values.keys.sorted() where !Self.knownKeys.contains(key) {

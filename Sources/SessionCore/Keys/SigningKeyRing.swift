@@ -14,6 +14,8 @@ public struct LoadedSigningKey: Sendable {
   public let publicKeyPEM: String
   public let privateKey: RSAPrivateKey
   public let verificationKey: VerificationKey
+  /// Read from the operator's key file rather than the database.
+  public var isUserSupplied = false
 }
 
 /// The keys this sidecar signs and verifies with, held in memory so that verification never touches the
@@ -58,6 +60,8 @@ public final class SigningKeyRing: VerificationKeyLookup {
   /// keys are off), otherwise the dynamic key the policy picks.
   public func signingKey(useStaticKey: Bool, at nowMs: Int64) -> LoadedSigningKey? {
     let keys = snapshot.keys
+    // The operator's key, when configured, signs everything (its first entry is the current one).
+    if let userKey = keys.first(where: \.isUserSupplied) { return userKey }
     if useStaticKey { return keys.first { $0.kind == .static } }
     let dynamic = keys.filter { $0.kind == .dynamic }
     guard
@@ -69,7 +73,9 @@ public final class SigningKeyRing: VerificationKeyLookup {
   /// Replaces the key set with `records` (already opened), reusing keys parsed before. Returns true when
   /// the set of kids changed.
   @discardableResult
-  public func install(records: [(record: SigningKeyRecord, privateKeyPEM: String)]) throws -> Bool {
+  public func install(
+    records: [(record: SigningKeyRecord, privateKeyPEM: String)], userSupplied: [LoadedSigningKey] = []
+  ) throws -> Bool {
     let previous = snapshot
     var byKid: [String: LoadedSigningKey] = [:]
     for key in previous.keys { byKid[key.kid] = key }
@@ -89,6 +95,7 @@ public final class SigningKeyRing: VerificationKeyLookup {
         ))
     }
     loaded.sort { ($0.slotStartMs, $0.kid) < ($1.slotStartMs, $1.kid) }
+    loaded = userSupplied + loaded
     guard loaded.map(\.kid) != previous.keys.map(\.kid) else { return false }
     let next = Snapshot(keys: loaded, generation: previous.generation + 1)
     current.withLock { $0 = next }

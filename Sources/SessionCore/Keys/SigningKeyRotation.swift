@@ -11,10 +11,13 @@ public final class SigningKeyRotation: Sendable {
   private let sealer: PrivateKeySealer
   private let clock: any WallClock
   private let logger: Logger
+  private let userKeyFile: UserSigningKeyFile?
 
   public init(
-    store: any SessionStore, ring: SigningKeyRing, sealer: PrivateKeySealer, clock: any WallClock, logger: Logger
+    store: any SessionStore, ring: SigningKeyRing, sealer: PrivateKeySealer, clock: any WallClock, logger: Logger,
+    userKeyFile: UserSigningKeyFile? = nil
   ) {
+    self.userKeyFile = userKeyFile
     self.store = store
     self.ring = ring
     self.sealer = sealer
@@ -46,7 +49,18 @@ public final class SigningKeyRotation: Sendable {
         logger.error("signing key cannot be used", metadata: ["kid": "\(record.kid)", "reason": "\(error)"])
       }
     }
-    if try ring.install(records: opened) {
+    var userSupplied: [LoadedSigningKey] = []
+    if let userKeyFile {
+      do {
+        if try userKeyFile.reload(nowMs: now) {
+          logger.info("signing key file loaded", metadata: ["path": "\(userKeyFile.path)"])
+        }
+      } catch {
+        logger.error("signing key file not loaded; keeping the previous key", metadata: ["reason": "\(error)"])
+      }
+      userSupplied = userKeyFile.keys(nowMs: now)
+    }
+    if try ring.install(records: opened, userSupplied: userSupplied) {
       logger.info(
         "signing keys loaded", metadata: ["kids": "\(ring.snapshot.keys.map(\.kid).joined(separator: ","))"])
     }
