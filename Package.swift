@@ -11,6 +11,8 @@ let package = Package(
     .executable(name: "session-sidecar", targets: ["SessionSidecarCLI"]),
     // Offline verification of access tokens against a published JWKS: no database, no sidecar call.
     .library(name: "SessionTokenVerifier", targets: ["SessionToken"]),
+    // A Swift client of the socket, with the generated wire types.
+    .library(name: "SessionSidecarClient", targets: ["SidecarClient", "SidecarProtocol"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
