@@ -11,6 +11,12 @@ struct Measurement {
     self.sortedLatencies = latencies.sorted()
   }
 
+  /// Several runs of one operation as one measurement.
+  init(combining parts: [Measurement]) {
+    self.init(
+      elapsedNanoseconds: parts.reduce(0) { $0 + $1.elapsedNanoseconds }, latencies: parts.flatMap(\.sortedLatencies))
+  }
+
   var operationsPerSecond: Double { Double(operations) * 1e9 / Double(elapsedNanoseconds) }
 
   /// Wall time per operation: the mean latency when one operation runs at a time, the inverse of the
@@ -59,6 +65,21 @@ func measure(
     last = now
   }
   return Measurement(elapsedNanoseconds: (last - start).nanoseconds, latencies: latencies)
+}
+
+/// Measures several operations in turn, `rounds` short runs each, interleaved, so that a burst of work from
+/// another process on the machine slows all of them alike instead of one, and compares them unfairly.
+func measureInterleaved(
+  _ operations: [(name: String, operation: () -> Bool)], rounds: Int, warmup: Duration, duration: Duration
+) throws -> [Measurement] {
+  for (name, operation) in operations { _ = try measure(name, warmup: .zero, duration: warmup, operation) }
+  var parts = Array(repeating: [Measurement](), count: operations.count)
+  for _ in 0..<rounds {
+    for (index, (name, operation)) in operations.enumerated() {
+      parts[index].append(try measure(name, warmup: .zero, duration: duration / rounds, operation))
+    }
+  }
+  return parts.map(Measurement.init(combining:))
 }
 
 /// Runs `workers` concurrent loops of `operation` (each passed its worker index) for `warmup`, then for

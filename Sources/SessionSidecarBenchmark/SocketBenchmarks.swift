@@ -10,12 +10,14 @@ import SidecarServer
 /// on the in-memory store. Client and server share the process, its event loops and the machine's cores.
 struct SocketBenchmarks {
   struct Results {
+    let emptyRoundTrip: Measurement
     let oneAtATime: Measurement
     let pipelined: Measurement
     let fourConnections: Measurement
   }
 
   static let inFlightPerConnection = 64
+  static let rounds = 6
 
   let warmup: Duration
   let duration: Duration
@@ -50,20 +52,36 @@ struct SocketBenchmarks {
   private func measure(clients: [SidecarClient]) async throws -> Results {
     let request = Self.verifyRequest(for: try await createSession(clients[0]))
 
-    let oneAtATime = try await measureConcurrently(
-      "VerifySession, 1 in flight", workers: 1, warmup: warmup, duration: duration
-    ) { [client = clients[0]] _ in try await Self.verify(request, on: client) }
+    // One call at a time, with and without verify work, in interleaved rounds so both see the same noise.
+    let client = clients[0]
+    let empty = Self.verifyRequest(for: "")
+    var emptyParts: [Measurement] = []
+    var verifyParts: [Measurement] = []
+    for round in 0..<Self.rounds {
+      let warmup = round == 0 ? warmup : .zero
+      emptyParts.append(
+        try await measureConcurrently(
+          "empty VerifySession, 1 in flight", workers: 1, warmup: warmup, duration: duration / Self.rounds
+        ) { _ in try await client.call(empty).status.code == .invalidArgument })
+      verifyParts.append(
+        try await measureConcurrently(
+          "VerifySession, 1 in flight", workers: 1, warmup: warmup, duration: duration / Self.rounds
+        ) { _ in try await Self.verify(request, on: client) })
+    }
+    let emptyRoundTrip = Measurement(combining: emptyParts)
+    let oneAtATime = Measurement(combining: verifyParts)
 
     let pipelined = try await measureConcurrently(
       "VerifySession, 64 in flight", workers: Self.inFlightPerConnection, warmup: warmup, duration: duration
-    ) { [client = clients[0]] _ in try await Self.verify(request, on: client) }
+    ) { _ in try await Self.verify(request, on: client) }
 
     let fourConnections = try await measureConcurrently(
       "VerifySession, 4 × 64 in flight", workers: 4 * Self.inFlightPerConnection, warmup: warmup,
       duration: duration
     ) { [clients] worker in try await Self.verify(request, on: clients[worker % clients.count]) }
 
-    return Results(oneAtATime: oneAtATime, pipelined: pipelined, fourConnections: fourConnections)
+    return Results(
+      emptyRoundTrip: emptyRoundTrip, oneAtATime: oneAtATime, pipelined: pipelined, fourConnections: fourConnections)
   }
 
   private func createSession(_ client: SidecarClient) async throws -> String {

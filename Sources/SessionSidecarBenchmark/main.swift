@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 // Measures the verify path layer by layer, from OpenSSL's own RSA rate to VerifySession through the socket,
-// and prints the results as a Markdown table.
+// and prints the results as Markdown tables (see docs/performance.md).
 //
 //   swift run -c release SessionSidecarBenchmark [--seconds N] [--output PATH]
 
@@ -35,29 +35,31 @@ logger.logLevel = .warning
 let duration = Duration.milliseconds(Int64(seconds * 1000))
 let warmup = Duration.seconds(1)
 
-progress("1/5 openssl speed -seconds 3 rsa2048")
+progress("1/4 openssl speed -seconds 3 rsa2048")
 let openSSL = try OpenSSLSpeed.measure(seconds: 3)
 
-let layers = VerifyPathBenchmarks(fixture: try VerifyPathFixture(logger: logger), warmup: warmup, duration: duration)
-progress("2/5 RSAPublicKey.isValidSHA256Signature")
-let bareRSA = try layers.bareSignatureCheck()
-progress("3/5 AccessTokenVerifier.verify")
-let tokenVerifier = try layers.accessTokenVerifier()
-progress("4/5 SessionService.verify")
-let service = try layers.sessionService()
-progress("5/5 VerifySession through the Unix socket")
+let fixture = try VerifyPathFixture(logger: logger)
+progress("2/4 RSA check, AccessTokenVerifier.verify and SessionService.verify, interleaved")
+let layers = try VerifyPathBenchmarks(fixture: fixture, warmup: warmup, duration: duration).run()
+let (bareRSA, tokenVerifier, service) = (layers.bareSignatureCheck, layers.accessTokenVerifier, layers.sessionService)
+progress("3/4 pieces of AccessTokenVerifier.verify")
+let pieces = try VerifierBreakdown(fixture: fixture, warmup: .milliseconds(500), duration: duration / 3).run()
+progress("4/4 VerifySession through the Unix socket")
 let socket = try await SocketBenchmarks(warmup: warmup, duration: duration, logger: logger).run()
 
-func microseconds(_ value: Double) -> String { ResultTable.format(value, decimals: 1) + " µs" }
-func times(_ value: Double) -> String { ResultTable.format(value, decimals: 2) + "×" }
+/// "+1.2 µs": the difference of two medians, which a busy neighbour shifts less than it shifts the means.
+func medianIncrease(_ measured: Measurement, over base: Measurement) -> String {
+  let difference = measured.percentileMicroseconds(0.5) - base.percentileMicroseconds(0.5)
+  return (difference < 0 ? "" : "+") + ResultTable.format(difference) + " µs"
+}
+func ratio(_ value: Double, _ base: Double) -> String { ResultTable.format(value / base, decimals: 2) + "×" }
 
-let signingInputBytes = layers.fixture.accessToken.split(separator: ".").dropLast().joined(separator: ".").utf8.count
 let table = ResultTable(
   context: """
     Measured \(Date().formatted(.iso8601.year().month().day())) on \(Machine.cpuModel), \
     \(ProcessInfo.processInfo.activeProcessorCount) cores, \(openSSL.version), release build; \
-    \(ResultTable.format(seconds)) s per row after 1 s of warm-up. Rows 5a–c run the client and the sidecar \
-    in one process on the same cores.
+    \(ResultTable.format(seconds)) s per row after 1 s of warm-up (rows 2–4 in six interleaved rounds). \
+    Rows 5 run the client and the sidecar in one process on the same cores.
     """,
   rows: [
     ResultRow(
@@ -66,31 +68,32 @@ let table = ResultTable(
     ResultRow(
       "2", "`RSAPublicKey.isValidSHA256Signature`", concurrency: "1 thread", bareRSA,
       notes: "\(ResultTable.format(100 * bareRSA.operationsPerSecond / openSSL.verifiesPerSecond, decimals: 0))% "
-        + "of row 1; includes SHA-256 of the \(signingInputBytes)-byte signing input"),
+        + "of row 1's rate; hashes the signing input, duplicates a verify context"),
     ResultRow(
       "3", "`AccessTokenVerifier.verify`", concurrency: "1 thread", tokenVerifier,
-      notes: "+\(microseconds(tokenVerifier.microsecondsPerOperation - bareRSA.microsecondsPerOperation)) "
-        + "over the bare RSA check (row 2)"),
+      notes: "p50 \(medianIncrease(tokenVerifier, over: bareRSA)) over the bare RSA check (row 2)"),
     ResultRow(
       "4", "`SessionService.verify` (in-memory store)", concurrency: "1 thread", service,
-      notes: "+\(microseconds(service.microsecondsPerOperation - tokenVerifier.microsecondsPerOperation)) "
-        + "over row 3"),
+      notes: "p50 \(medianIncrease(service, over: tokenVerifier)) over row 3: key ring, clock, session view"),
+    ResultRow(
+      "5a′", "Round trip with no verify work", concurrency: "1 connection, 1 in flight", socket.emptyRoundTrip,
+      notes: "empty access token, answered INVALID_ARGUMENT before any verify work: the socket's floor"),
     ResultRow(
       "5a", "VerifySession over the socket", concurrency: "1 connection, 1 in flight", socket.oneAtATime,
-      notes: "+\(microseconds(socket.oneAtATime.microsecondsPerOperation - service.microsecondsPerOperation)) "
-        + "per call over row 4; µs/op is the mean latency"),
+      notes: "p50 \(medianIncrease(socket.oneAtATime, over: service)) over row 4: one round trip"),
     ResultRow(
       "5b", "VerifySession over the socket", concurrency: "1 connection, 64 in flight", socket.pipelined,
-      notes: "\(times(socket.pipelined.operationsPerSecond / socket.oneAtATime.operationsPerSecond)) row 5a; "
+      notes: "\(ratio(socket.pipelined.operationsPerSecond, service.operationsPerSecond)) row 4's rate; "
         + "µs/op is 1/throughput"),
     ResultRow(
       "5c", "VerifySession over the socket", concurrency: "4 connections × 64 in flight", socket.fourConnections,
-      notes: "\(times(socket.fourConnections.operationsPerSecond / service.operationsPerSecond)) row 4's "
-        + "single-thread rate"),
+      notes: "\(ratio(socket.fourConnections.operationsPerSecond, service.operationsPerSecond)) row 4's rate; "
+        + "µs/op is 1/throughput"),
   ])
 
-print(table.markdown, terminator: "")
+let report = table.markdown + "\n" + VerifierBreakdown.markdown(pieces)
+print(report, terminator: "")
 if let outputPath {
-  try table.markdown.write(toFile: outputPath, atomically: true, encoding: .utf8)
+  try report.write(toFile: outputPath, atomically: true, encoding: .utf8)
   progress("wrote \(outputPath)")
 }

@@ -3,10 +3,10 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
-import UnixSignals
 import SessionCore
 import SessionStorage
 import Synchronization
+import UnixSignals
 
 /// The whole sidecar assembled from its parts: key ring, revocation set, session service, the socket
 /// server and the background jobs that keep the in-memory state in step with the database.
@@ -43,7 +43,8 @@ public final class Sidecar: Sendable {
     self.keyRing = SigningKeyRing(
       policy: keyPolicy
         ?? SigningKeyPolicy(
-          intervalMs: config.signingKeyUpdateIntervalMs, accessTokenValidityMs: config.accessTokenValidityMs))
+          intervalMs: config.signingKeyUpdateIntervalMs, accessTokenValidityMs: config.accessTokenValidityMs),
+      usesDynamicKeys: config.accessToken.dynamicSigningKey && config.accessToken.signingKeyFile == nil)
     self.revocations = RevocationSet()
     self.rotation = SigningKeyRotation(
       store: store, ring: keyRing, sealer: sealer, clock: clock, logger: logger,
@@ -120,11 +121,19 @@ public final class Sidecar: Sendable {
   private func trackDatabase(_ body: () throws -> Void) throws {
     do {
       try body()
-      if databaseHealthy.withLock({ let was = $0; $0 = true; return !was }) {
+      if databaseHealthy.withLock({
+        let was = $0
+        $0 = true
+        return !was
+      }) {
         logger.info("database regained")
       }
     } catch {
-      if databaseHealthy.withLock({ let was = $0; $0 = false; return was }) {
+      if databaseHealthy.withLock({
+        let was = $0
+        $0 = false
+        return was
+      }) {
         logger.error("database lost; calls that need it answer UNAVAILABLE", metadata: ["error": "\(error)"])
       }
       throw error
@@ -134,7 +143,13 @@ public final class Sidecar: Sendable {
   /// Pushes a changed key set to watchers and to the JWKS file.
   private func publishKeysIfChanged() {
     let generation = keyRing.snapshot.generation
-    guard publishedGeneration.withLock({ let changed = $0 != generation; $0 = generation; return changed }) else {
+    guard
+      publishedGeneration.withLock({
+        let changed = $0 != generation
+        $0 = generation
+        return changed
+      })
+    else {
       return
     }
     watchers.publish()

@@ -109,3 +109,18 @@ struct SigningKeyPolicyTests {
     #expect(policy.cacheMaxAgeSeconds(keyExpiries: [now - 1], at: now) == (slot + Self.hour - 180_000 - now) / 1000)
   }
 }
+
+@Suite("Cache time while a due key is missing")
+struct PendingKeyCacheTests {
+  @Test func aDueKeyThatIsNotMadeYetKeepsTheCacheShort() {
+    let hour: Int64 = 3_600_000
+    let policy = SigningKeyPolicy(intervalMs: hour, accessTokenValidityMs: hour)
+    let slot: Int64 = 1_800_000_000_000 / hour * hour
+    // 100 s before the next slot: its key is due (made 180 s ahead) but the ring has only the current one.
+    let now = slot + hour - 100_000
+    #expect(policy.cacheMaxAgeSeconds(keyExpiries: [], at: now, slotsWithKeys: [slot]) == 5)
+    // Once it exists, the set is stable until the key after it is due.
+    let stable = policy.cacheMaxAgeSeconds(keyExpiries: [], at: now, slotsWithKeys: [slot, slot + hour])
+    #expect(stable == (slot + 2 * hour - 180_000 - now) / 1000)
+  }
+}

@@ -101,7 +101,8 @@ struct CommandLineTests {
     try await TestDatabase.with { db in
       let server = db.server
       let wrongPassword = try SidecarExecutable.writeConfig(
-        Self.config(host: server.host, port: server.port, user: server.user, password: "not-the-password", database: db.name))
+        Self.config(
+          host: server.host, port: server.port, user: server.user, password: "not-the-password", database: db.name))
       let (status, errors) = try SidecarExecutable.run(["serve", "--config", wrongPassword])
       #expect(status == 3)
       #expect(errors.contains("access denied for user '\(server.user)'"))
@@ -121,6 +122,43 @@ struct CommandLineTests {
       let (status3, errors3) = try SidecarExecutable.run(["serve", "--config", unreachable])
       #expect(status3 == 3)
       #expect(errors3.contains("cannot reach MySQL at 127.0.0.1:1"))
+    }
+  }
+}
+
+@Suite("session-sidecar keys")
+struct KeysCommandTests {
+  @Test func rotatePublishesANewDynamicKeyThatListShows() async throws {
+    try await TestDatabase.with { db in
+      let server = db.server
+      let path = try SidecarExecutable.writeConfig(
+        CommandLineTests.config(
+          host: server.host, port: server.port, user: server.user, password: server.password, database: db.name))
+      // A running sidecar makes the first keys; the command line works on the same database.
+      try await TestSidecar.withSidecars(database: db) { _ in }
+      let before = try db.connectStore().signingKeys().filter { $0.kind == .dynamic }.count
+
+      let (status, errors) = try SidecarExecutable.run(["keys", "rotate", "--config", path])
+      #expect(status == 0, "\(errors)")
+      let after = try db.connectStore().signingKeys()
+      #expect(after.filter { $0.kind == .dynamic }.count == before + 1)
+      let newest = try #require(after.filter { $0.kind == .dynamic }.max { $0.createdAtMs < $1.createdAtMs })
+      #expect(newest.slotStartMs >= newest.createdAtMs + 60_000, "a rotated key signs only after the publish lead")
+
+      let binary = try #require(SidecarExecutable.url)
+      let process = Process()
+      process.executableURL = binary
+      process.arguments = ["keys", "list", "--config", path]
+      let output = Pipe()
+      process.standardOutput = output
+      process.standardError = Pipe()
+      try process.run()
+      let listing = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      process.waitUntilExit()
+      #expect(process.terminationStatus == 0)
+      #expect(listing.contains(newest.kid))
+      #expect(listing.contains("static"))
+      #expect(!listing.contains("PRIVATE"))
     }
   }
 }

@@ -50,13 +50,16 @@ struct LifecycleTests {
         let created = try await client.call(Call.create(user: "bob", antiCsrf: true)).createSession
         #expect(!created.antiCsrfToken.isEmpty)
         let token = created.accessToken.token
-        #expect(try await client.call(Call.verify(token, antiCsrf: "wrong", check: true)).verifySession.outcome
-          == .tryRefreshToken)
+        #expect(
+          try await client.call(Call.verify(token, antiCsrf: "wrong", check: true)).verifySession.outcome
+            == .tryRefreshToken)
         #expect(try await client.call(Call.verify(token, check: true)).verifySession.outcome == .tryRefreshToken)
-        #expect(try await client.call(Call.verify(token, antiCsrf: created.antiCsrfToken, check: true))
-          .verifySession.outcome == .ok)
-        #expect(try await client.call(Call.refresh(created.refreshToken.token, antiCsrf: "wrong")).refreshSession
-          .outcome == .unauthorised)
+        #expect(
+          try await client.call(Call.verify(token, antiCsrf: created.antiCsrfToken, check: true))
+            .verifySession.outcome == .ok)
+        #expect(
+          try await client.call(Call.refresh(created.refreshToken.token, antiCsrf: "wrong")).refreshSession
+            .outcome == .unauthorised)
         let refreshed = try await client.call(Call.refresh(created.refreshToken.token, antiCsrf: created.antiCsrfToken))
         #expect(refreshed.refreshSession.outcome == .ok)
         await client.close()
@@ -129,8 +132,9 @@ struct LifecycleTests {
       try await TestSidecar.withSidecars(database: db) { sidecars in
         let client = try await sidecars[0].connect()
         let created = try await client.call(Call.create(user: "erin")).createSession
-        #expect(try await client.call(Call.verify(created.accessToken.token, checkDatabase: true)).verifySession.outcome
-          == .ok)
+        #expect(
+          try await client.call(Call.verify(created.accessToken.token, checkDatabase: true)).verifySession.outcome
+            == .ok)
         _ = try await client.call(Call.revoke(handles: [created.session.handle]))
         // Without blacklisting the token stays valid until it expires; the per-call check refuses it.
         #expect(try await client.call(Call.verify(created.accessToken.token)).verifySession.outcome == .ok)

@@ -66,7 +66,8 @@ struct SigningKeyTests {
         let client = try await sidecars[0].connect()
         let created = try await client.call(Call.create(user: "sealed"))
         #expect(created.status.code == .ok)
-        #expect(try await client.call(Call.verify(created.createSession.accessToken.token)).verifySession.outcome == .ok)
+        #expect(
+          try await client.call(Call.verify(created.createSession.accessToken.token)).verifySession.outcome == .ok)
         await client.close()
       }
       let stored = try db.connectStore().signingKeys()

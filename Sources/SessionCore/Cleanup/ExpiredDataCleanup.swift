@@ -45,7 +45,8 @@ public struct ExpiredDataCleanup: Sendable {
     logger.info(
       "expired data removed",
       metadata: [
-        "sessions": "\(report.sessions)", "revocations": "\(report.revocations)", "signingKeys": "\(report.signingKeys)",
+        "sessions": "\(report.sessions)", "revocations": "\(report.revocations)",
+        "signingKeys": "\(report.signingKeys)",
       ])
     return report
   }

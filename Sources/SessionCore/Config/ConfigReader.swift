@@ -20,13 +20,15 @@ struct ConfigReader {
     optionalString("mysql.unixSocket", into: &c.mysql.unixSocket)
 
     bool("tokens.accessToken.signingKey.dynamic", into: &c.accessToken.dynamicSigningKey)
-    int("tokens.accessToken.signingKey.updateInterval", 1...720, unit: "hours",
-        into: &c.accessToken.signingKeyUpdateIntervalHours)
+    int(
+      "tokens.accessToken.signingKey.updateInterval", 1...720, unit: "hours",
+      into: &c.accessToken.signingKeyUpdateIntervalHours)
     optionalString("tokens.accessToken.signingKey.file", into: &c.accessToken.signingKeyFile)
     int("tokens.accessToken.validity", 10...86_400_000, unit: "seconds", into: &c.accessToken.validitySeconds)
     bool("tokens.accessToken.blacklisting", into: &c.accessToken.blacklisting)
-    int("tokens.accessToken.revocationSyncInterval", 50...60_000, unit: "milliseconds",
-        into: &c.accessToken.revocationSyncIntervalMs)
+    int(
+      "tokens.accessToken.revocationSyncInterval", 50...60_000, unit: "milliseconds",
+      into: &c.accessToken.revocationSyncIntervalMs)
 
     var refreshHours = c.refreshToken.validityMinutes / 60
     int("tokens.refreshToken.validity", 1...8760, unit: "hours", into: &refreshHours)
@@ -44,8 +46,9 @@ struct ConfigReader {
     {
       problem("tokens.refreshToken.renewTokenPath", "must be a URL path starting with / (no ';', ',' or spaces)")
     }
-    int("tokens.refreshToken.rotationGracePeriod", 0...300, unit: "seconds",
-        into: &c.refreshToken.rotationGracePeriodSeconds)
+    int(
+      "tokens.refreshToken.rotationGracePeriod", 0...300, unit: "seconds",
+      into: &c.refreshToken.rotationGracePeriodSeconds)
 
     string("logging.level", into: &c.loggingLevel)
     let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -104,7 +107,9 @@ struct ConfigReader {
     problems.append("\(name(key)): \(message)")
   }
 
-  private mutating func string(_ key: String, required: Bool = false, allowEmpty: Bool = false, into target: inout String) {
+  private mutating func string(
+    _ key: String, required: Bool = false, allowEmpty: Bool = false, into target: inout String
+  ) {
     guard let raw = values[key]?.value else {
       if required { problem(key, "required key is missing") }
       return
@@ -170,6 +175,8 @@ public enum TableName {
 
   public static func isValid(_ name: String) -> Bool {
     !name.isEmpty && name.utf8.count <= maxBaseLength
-      && name.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 95 }
+      && name.utf8.allSatisfy {
+        ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 95
+      }
   }
 }

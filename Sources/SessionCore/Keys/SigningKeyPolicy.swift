@@ -58,11 +58,20 @@ public struct SigningKeyPolicy: Sendable, Equatable {
       .slotStartMs
   }
 
+  /// How long a verifier may cache the set while a key that is due has not been made yet (a key round runs
+  /// every few seconds; the database may be down).
+  public static let pendingKeyMaxAgeSeconds: Int64 = 5
+
   /// Seconds a verifier may cache the published key set: until the next key is due to be made or the next
-  /// published key expires, whichever is first; at least 1.
-  public func cacheMaxAgeSeconds(keyExpiries: [Int64], at nowMs: Int64) -> Int64 {
+  /// published key expires, whichever is first; at least 1. When `slotsWithKeys` is given and a key the policy
+  /// needs now is not among them, only `pendingKeyMaxAgeSeconds`: the set is about to change.
+  public func cacheMaxAgeSeconds(keyExpiries: [Int64], at nowMs: Int64, slotsWithKeys: Set<Int64>? = nil) -> Int64 {
+    if let slotsWithKeys, slotsNeedingKeys(at: nowMs).contains(where: { !slotsWithKeys.contains($0) }) {
+      return Self.pendingKeyMaxAgeSeconds
+    }
     let nextCreation = slotStart(containing: nowMs) + intervalMs - prepareAheadMs
-    var nextChange = nextCreation > nowMs ? nextCreation : slotStart(containing: nowMs) + 2 * intervalMs - prepareAheadMs
+    var nextChange =
+      nextCreation > nowMs ? nextCreation : slotStart(containing: nowMs) + 2 * intervalMs - prepareAheadMs
     for expiry in keyExpiries where expiry > nowMs { nextChange = min(nextChange, expiry) }
     return max(1, (nextChange - nowMs) / 1000)
   }

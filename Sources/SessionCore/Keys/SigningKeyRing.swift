@@ -38,8 +38,14 @@ public final class SigningKeyRing: VerificationKeyLookup {
 
   private let current = Mutex(Snapshot(keys: [], generation: 0))
   public let policy: SigningKeyPolicy
+  /// False when every token is signed by the static or the operator's key: dynamic keys are still made (so
+  /// the setting can be turned back on) but a late one does not shorten the cache time.
+  let usesDynamicKeys: Bool
 
-  public init(policy: SigningKeyPolicy) { self.policy = policy }
+  public init(policy: SigningKeyPolicy, usesDynamicKeys: Bool = true) {
+    self.policy = policy
+    self.usesDynamicKeys = usesDynamicKeys
+  }
 
   public var snapshot: Snapshot { current.withLock { $0 } }
 
@@ -91,7 +97,8 @@ public final class SigningKeyRing: VerificationKeyLookup {
           kid: record.kid, kind: record.kind, algorithm: record.algorithm, slotStartMs: record.slotStartMs,
           createdAtMs: record.createdAtMs, expiresAtMs: record.expiresAtMs, publicKeyPEM: record.publicKeyPEM,
           privateKey: privateKey,
-          verificationKey: VerificationKey(kid: record.kid, publicKey: privateKey.publicKey, algorithm: record.algorithm)
+          verificationKey: VerificationKey(
+            kid: record.kid, publicKey: privateKey.publicKey, algorithm: record.algorithm)
         ))
     }
     loaded.sort { ($0.slotStartMs, $0.kid) < ($1.slotStartMs, $1.kid) }
@@ -107,7 +114,10 @@ public final class SigningKeyRing: VerificationKeyLookup {
     let snapshot = self.snapshot
     return PublishedKeySet(
       jwksJSON: snapshot.jwksJSON, keys: snapshot.keys,
-      cacheMaxAgeSeconds: policy.cacheMaxAgeSeconds(keyExpiries: snapshot.keys.map(\.expiresAtMs), at: nowMs),
+      cacheMaxAgeSeconds: policy.cacheMaxAgeSeconds(
+        keyExpiries: snapshot.keys.filter { !$0.isUserSupplied }.map(\.expiresAtMs), at: nowMs,
+        slotsWithKeys: usesDynamicKeys
+          ? Set(snapshot.keys.filter { $0.kind == .dynamic }.map(\.slotStartMs)) : nil),
       generation: snapshot.generation)
   }
 }

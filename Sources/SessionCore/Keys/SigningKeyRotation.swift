@@ -84,7 +84,9 @@ public final class SigningKeyRotation: Sendable {
     }
     logger.info(
       "signing key created",
-      metadata: ["kid": "\(kid)", "kind": "\(kind.rawValue)", "slotStartMs": "\(slotStartMs)", "sealed": "\(sealed.sealed)"])
+      metadata: [
+        "kid": "\(kid)", "kind": "\(kind.rawValue)", "slotStartMs": "\(slotStartMs)", "sealed": "\(sealed.sealed)",
+      ])
     return true
   }
 }

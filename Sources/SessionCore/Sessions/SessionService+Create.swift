@@ -23,7 +23,8 @@ extension SessionService {
     try withStore { try store.insertSession(record) }
     logger.info("session created", metadata: ["sessionHandle": "\(handle)", "staticKey": "\(input.useStaticKey)"])
     return issued(
-      view: view, accessToken: accessToken, refreshToken: IssuedToken(token: refreshToken.text, expiresAtMs: record.expiresAtMs),
+      view: view, accessToken: accessToken,
+      refreshToken: IssuedToken(token: refreshToken.text, expiresAtMs: record.expiresAtMs),
       record: record)
   }
 

@@ -93,7 +93,8 @@ final class JWKSRequestHandler: ChannelInboundHandler {
     headers.add(name: "Content-Length", value: "\(body.utf8.count)")
     let keepAlive = head.isKeepAlive
     if !keepAlive { headers.add(name: "Connection", value: "close") }
-    context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
+    context.write(
+      wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
       promise: nil)
     if head.method != .HEAD {
       context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)

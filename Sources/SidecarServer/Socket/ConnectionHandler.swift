@@ -51,7 +51,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
       do {
         request = try WireRequest(frame: frame)
       } catch {
-        write(.failure(id: 0, WireStatus(.invalidArgument, "frame does not hold a decodable Request")), context: context)
+        write(
+          .failure(id: 0, WireStatus(.invalidArgument, "frame does not hold a decodable Request")), context: context)
         return
       }
       handle(request, context: context)
