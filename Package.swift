@@ -89,8 +89,10 @@ let package = Package(
       ]
     ),
 
-    .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"]),
-    .testTarget(name: "SessionTokenTests", dependencies: ["SessionToken", "OpenSSLCrypto"]),
+    // Test-only helpers shared by several test targets.
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto", "TestSupport"]),
+    .testTarget(name: "SessionTokenTests", dependencies: ["SessionToken", "OpenSSLCrypto", "TestSupport"]),
     .testTarget(name: "CronScheduleTests", dependencies: ["CronSchedule"]),
     .testTarget(name: "MySQLStoreTests", dependencies: ["MySQLStore", "SessionStorage"]),
     .testTarget(

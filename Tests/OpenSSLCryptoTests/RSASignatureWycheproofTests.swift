@@ -1,5 +1,6 @@
 import Foundation
 import OpenSSLCrypto
+import TestSupport
 import Testing
 
 @Suite("Wycheproof RSASSA-PKCS1-v1_5 / SHA-256, 2048-bit")

@@ -1,6 +1,7 @@
 import Foundation
 import OpenSSLCrypto
 import SessionToken
+import TestSupport
 import Testing
 
 /// Wycheproof `json_web_signature_test.json` through `JWSVerifier`.

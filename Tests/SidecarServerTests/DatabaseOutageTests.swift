@@ -35,14 +35,7 @@ struct PrivateMariaDB {
 @Suite("A database that goes away and comes back")
 struct DatabaseOutageTests {
   @Test func callsAnswerUnavailableThenRecoverWhileVerifyKeepsWorking() async throws {
-    guard let server = TestMySQLServer.current else {
-      if TestMySQLServer.isRequired {
-        Issue.record("SIDECAR_REQUIRE_MYSQL=1 but no test server")
-      } else {
-        print(TestMySQLServer.skipMessage)
-      }
-      return
-    }
+    guard let server = TestMySQLServer.availableOrSkip() else { return }
     let mariadb = PrivateMariaDB()
     try await mariadb.run("start")
     do {

@@ -26,6 +26,19 @@ struct TestMySQLServer: Sendable {
   }()
 
   static var isRequired: Bool { ProcessInfo.processInfo.environment["SIDECAR_REQUIRE_MYSQL"] == "1" }
+
+  /// The test server; nil after printing the SKIPPED line (or recording a failure when one is required).
+  static func availableOrSkip() -> TestMySQLServer? {
+    guard let server = current else {
+      if isRequired {
+        Issue.record("SIDECAR_REQUIRE_MYSQL=1 but no test server: \(skipMessage)")
+      } else {
+        print(skipMessage)
+      }
+      return nil
+    }
+    return server
+  }
 }
 
 struct TestDatabase: Sendable {
@@ -35,14 +48,7 @@ struct TestDatabase: Sendable {
 
   /// Runs `body` with a fresh database; without a server prints the SKIPPED line (or fails when required).
   static func with(_ body: (TestDatabase) async throws -> Void) async throws {
-    guard let server = TestMySQLServer.current else {
-      if TestMySQLServer.isRequired {
-        Issue.record("SIDECAR_REQUIRE_MYSQL=1 but no test server: \(TestMySQLServer.skipMessage)")
-      } else {
-        print(TestMySQLServer.skipMessage)
-      }
-      return
-    }
+    guard let server = TestMySQLServer.availableOrSkip() else { return }
     let database = TestDatabase(server: server, name: "sidecar_test_\(UInt64.random(in: 0...UInt64.max))")
     try database.admin("CREATE DATABASE `\(database.name)` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
     do {
