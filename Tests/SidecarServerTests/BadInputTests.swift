@@ -103,3 +103,21 @@ struct BadInputTests {
     }
   }
 }
+
+@Suite("Request ids")
+struct RequestIDTests {
+  @Test func idZeroIsReservedForConnectionErrors() async throws {
+    try await TestDatabase.with { db in
+      try await TestSidecar.withSidecars(database: db) { sidecars in
+        let client = try await sidecars[0].connect()
+        // id 0 (absent) and a Health call (field 21, length 0).
+        try await client.sendRaw(BadInputTests.frame([0xAA, 0x01, 0x00]))
+        let response = try await client.awaitResponse(id: 0)
+        #expect(response.status.code == .invalidArgument)
+        #expect(response.status.message.contains("id 0 is reserved"))
+        #expect(try await client.call(Call.health).health.serving)
+        await client.close()
+      }
+    }
+  }
+}

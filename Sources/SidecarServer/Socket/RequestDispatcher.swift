@@ -24,6 +24,11 @@ struct RequestDispatcher: Sendable {
           ? .failure(id: id, WireStatus(.invalidArgument, "request names no call"))
           : .failure(id: id, WireStatus(.unimplemented, "unknown call: this sidecar does not implement it")))
     }
+    // A reply on id 0 would be indistinguishable from a connection-level error.
+    guard id != 0 else {
+      return .immediate(
+        .failure(id: 0, WireStatus(.invalidArgument, "request id 0 is reserved for connection-level errors; use ids from 1")))
+    }
     switch call {
     case .verifySession(let r):
       guard !r.accessToken.isEmpty else {
