@@ -53,6 +53,25 @@ public final class SidecarClient: Sendable {
     }
   }
 
+  /// Opens a WatchSigningKeys stream: the key set now, then again each time it changes, until the connection
+  /// closes or the stream's consumer stops.
+  public func watchSigningKeys() async throws -> AsyncThrowingStream<
+    Sessionsidecar_V1_GetSigningKeysResponse, any Error
+  > {
+    var request = WireRequest()
+    request.watchSigningKeys = .init()
+    request.id = pending.nextID()
+    let (stream, continuation) = AsyncThrowingStream.makeStream(
+      of: Sessionsidecar_V1_GetSigningKeysResponse.self, throwing: (any Error).self)
+    pending.openStream(id: request.id, continuation)
+    let bytes: [UInt8] = try request.serializedBytes()
+    var frame = channel.allocator.buffer(capacity: bytes.count + 4)
+    frame.writeInteger(UInt32(bytes.count))
+    frame.writeBytes(bytes)
+    try await channel.writeAndFlush(frame)
+    return stream
+  }
+
   /// Sends raw bytes as they are (for tests of hostile input).
   public func sendRaw(_ bytes: [UInt8]) async throws {
     try await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes))
@@ -76,6 +95,7 @@ final class PendingResponses: Sendable {
     var nextID: UInt64 = 1
     var waiting: [UInt64: CheckedContinuation<WireResponse, any Error>] = [:]
     var arrived: [UInt64: WireResponse] = [:]
+    var streams: [UInt64: AsyncThrowingStream<Sessionsidecar_V1_GetSigningKeysResponse, any Error>.Continuation] = [:]
     var closed = false
   }
 
@@ -98,7 +118,21 @@ final class PendingResponses: Sendable {
     if let ready { continuation.resume(with: ready) }
   }
 
+  func openStream(
+    id: UInt64, _ continuation: AsyncThrowingStream<Sessionsidecar_V1_GetSigningKeysResponse, any Error>.Continuation
+  ) {
+    state.withLock { $0.streams[id] = continuation }
+  }
+
   func deliver(_ response: WireResponse) {
+    if let stream = state.withLock({ $0.streams[response.id] }) {
+      if response.status.code == .ok {
+        stream.yield(response.watchSigningKeys)
+      } else {
+        stream.finish(throwing: SidecarClient.ClientError.malformedResponse)
+      }
+      return
+    }
     let waiter = state.withLock { state -> CheckedContinuation<WireResponse, any Error>? in
       if let waiter = state.waiting.removeValue(forKey: response.id) { return waiter }
       state.arrived[response.id] = response
@@ -112,12 +146,16 @@ final class PendingResponses: Sendable {
   }
 
   func closeAll() {
-    let waiters = state.withLock { state in
+    let (waiters, streams) = state.withLock { state in
       state.closed = true
-      defer { state.waiting = [:] }
-      return Array(state.waiting.values)
+      defer {
+        state.waiting = [:]
+        state.streams = [:]
+      }
+      return (Array(state.waiting.values), Array(state.streams.values))
     }
     for waiter in waiters { waiter.resume(throwing: SidecarClient.ClientError.connectionClosed) }
+    for stream in streams { stream.finish() }
   }
 }
 

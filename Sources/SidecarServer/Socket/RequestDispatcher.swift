@@ -27,7 +27,8 @@ struct RequestDispatcher: Sendable {
     // A reply on id 0 would be indistinguishable from a connection-level error.
     guard id != 0 else {
       return .immediate(
-        .failure(id: 0, WireStatus(.invalidArgument, "request id 0 is reserved for connection-level errors; use ids from 1")))
+        .failure(
+          id: 0, WireStatus(.invalidArgument, "request id 0 is reserved for connection-level errors; use ids from 1")))
     }
     switch call {
     case .verifySession(let r):

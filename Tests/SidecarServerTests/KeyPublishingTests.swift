@@ -1,0 +1,56 @@
+import Foundation
+import SessionCore
+import SessionToken
+import SidecarClient
+import SidecarProtocol
+import Testing
+
+@Suite("Publishing keys: the WatchSigningKeys stream and the JWKS file feed offline verifiers")
+struct KeyPublishingTests {
+  @Test(.timeLimit(.minutes(1))) func theStreamDeliversEachChangeAndAnOfflineVerifierFollowsIt() async throws {
+    try await TestDatabase.with { db in
+      let jwksPath = NSTemporaryDirectory() + "sidecar-jwks-\(UInt32.random(in: 0...UInt32.max)).json"
+      defer { try? FileManager.default.removeItem(atPath: jwksPath) }
+      try await TestSidecar.withSidecars(database: db, adjust: { $0.sidecar.jwksFile = jwksPath }) { sidecars in
+        let sidecar = sidecars[0]
+        let client = try await sidecar.connect()
+        var updates = try await client.watchSigningKeys().makeAsyncIterator()
+        let first = try #require(try await updates.next())
+        #expect(first.keys.count >= 2)
+
+        // The file holds the same set, so a process that only reads files verifies offline.
+        let fileJSON = try String(contentsOfFile: jwksPath, encoding: .utf8)
+        #expect(fileJSON == first.jwksJson)
+        let offline = try OfflineAccessTokenVerifier(jwksJSON: fileJSON)
+        let token = try await client.call(Call.create(user: "offline")).createSession.accessToken.token
+        guard case .valid(let verified) = offline.verify(token, nowMs: sidecar.clock.nowMs()) else {
+          Issue.record("the offline verifier refused a token the sidecar issued")
+          return
+        }
+        #expect(verified.claims.subject == "offline")
+
+        // A new key (as `keys rotate` makes one) reaches the stream and the file.
+        sidecar.clock.advance(byMs: 1000)
+        let now = sidecar.clock.nowMs()
+        #expect(try sidecar.sidecar.rotation.create(kind: .dynamic, slotStartMs: now + 60_000, nowMs: now))
+        try sidecar.sidecar.rotation.synchronize()
+        let second = try #require(try await updates.next())
+        #expect(second.keys.count == first.keys.count + 1)
+        #expect(second.keys.contains { $0.kid == "d-\(now)" })
+        var fileUpdated = false
+        for _ in 0..<50 where !fileUpdated {
+          fileUpdated = (try? String(contentsOfFile: jwksPath, encoding: .utf8)) == second.jwksJson
+          if !fileUpdated { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(fileUpdated)
+        try offline.update(jwksJSON: second.jwksJson)
+        #expect(throws: (any Error).self) { try offline.update(jwksJSON: "{not json") }
+        guard case .valid = offline.verify(token, nowMs: sidecar.clock.nowMs()) else {
+          Issue.record("a malformed update replaced the key set")
+          return
+        }
+        await client.close()
+      }
+    }
+  }
+}
