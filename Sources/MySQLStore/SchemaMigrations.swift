@@ -41,7 +41,7 @@ enum SchemaMigrations {
     guard current <= latest else {
       throw StoreError.misconfigured(
         "tables '\(tables.sessions)' have schema version \(current), newer than this sidecar knows (\(latest)): "
-          + "upgrade the sidecar, or set mysql.refreshTokenTable to tables of its own"
+          + "upgrade the sidecar, or set mysql.tables.refreshTokens to tables of its own"
       )
     }
     for migration in all where migration.version > current {

@@ -45,7 +45,7 @@ struct StoreQueries: Sendable {
       """
     deleteSession = "DELETE FROM \(sessions) WHERE handle = ?"
     liveSessionHandles = """
-      SELECT handle FROM \(sessions) WHERE user_id = ? AND expires_at_ms >= ? ORDER BY created_at_ms, handle
+      SELECT handle FROM \(sessions) WHERE user_id = ? AND expires_at_ms > ? ORDER BY created_at_ms, handle
       """
     userSessionHandlesForUpdate = """
       SELECT handle FROM \(sessions) WHERE user_id = ? ORDER BY created_at_ms, handle FOR UPDATE

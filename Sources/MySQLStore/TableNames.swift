@@ -10,14 +10,14 @@ struct TableNames: Sendable, Equatable {
   let schema: String
 
   init(refreshTokenTable: String, signingKeyTable: String) throws {
-    sessions = try Self.checked(refreshTokenTable, setting: "mysql.refreshTokenTable")
-    signingKeys = try Self.checked(signingKeyTable, setting: "mysql.signingKeyTable")
-    revocations = try Self.checked(refreshTokenTable + "_revocation", setting: "mysql.refreshTokenTable")
-    jobRuns = try Self.checked(refreshTokenTable + "_job_run", setting: "mysql.refreshTokenTable")
-    schema = try Self.checked(refreshTokenTable + "_schema", setting: "mysql.refreshTokenTable")
+    sessions = try Self.checked(refreshTokenTable, setting: "mysql.tables.refreshTokens")
+    signingKeys = try Self.checked(signingKeyTable, setting: "mysql.tables.signingKey")
+    revocations = try Self.checked(refreshTokenTable + "_revocation", setting: "mysql.tables.refreshTokens")
+    jobRuns = try Self.checked(refreshTokenTable + "_job_run", setting: "mysql.tables.refreshTokens")
+    schema = try Self.checked(refreshTokenTable + "_schema", setting: "mysql.tables.refreshTokens")
     guard sessions != signingKeys, ![revocations, jobRuns, schema].contains(signingKeys) else {
       throw StoreError.misconfigured(
-        "mysql.signingKeyTable '\(signingKeyTable)' collides with a table named after mysql.refreshTokenTable: "
+        "mysql.tables.signingKey '\(signingKeyTable)' collides with a table named after mysql.tables.refreshTokens: "
           + "choose another name"
       )
     }

@@ -25,12 +25,25 @@ enum ConfigFile {
     }
   }
 
+  private static func location(of error: any Error) -> String {
+    switch error as? YamlError {
+    case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+      .composer(_, let problem, let mark, _):
+      return " at line \(mark.line), column \(mark.column) (\(problem))"
+    case .duplicatedKeysInMapping(let duplicates, _):
+      return " (duplicated keys: \(duplicates.joined(separator: ", ")))"
+    default:
+      return ""
+    }
+  }
+
   static func flatten(yaml: String, path: String) throws -> [String: String] {
     let root: Node?
     do {
       root = try Yams.compose(yaml: yaml)
     } catch {
-      throw ReadError(description: "\(path): not valid YAML: \(error)")
+      // Yams' own message quotes the offending line, which may hold the password: report only where it is.
+      throw ReadError(description: "\(path): not valid YAML\(Self.location(of: error))")
     }
     guard let root else { return [:] }
     guard case .mapping = root else { throw ReadError(description: "\(path): the top level must be a mapping") }

@@ -19,7 +19,10 @@ public final class Sidecar: Sendable {
   let store: any SessionStore
   let clock: any WallClock
   let logger: Logger
+  /// Runs the database calls of client requests.
   let threadPool: NIOThreadPool
+  /// Runs the background rounds (keys, revocations, cleanup), so a backlog of slow requests never delays them.
+  let backgroundPool: NIOThreadPool
   let watchers: SigningKeyWatchers
   let socketServer: SocketServer
   let group: any EventLoopGroup
@@ -59,13 +62,15 @@ public final class Sidecar: Sendable {
     self.socketServer = SocketServer(
       config: config, dispatcher: RequestDispatcher(service: service, clock: clock), threadPool: threadPool,
       watchers: watchers, group: group, logger: logger)
+    self.backgroundPool = NIOThreadPool(numberOfThreads: 2)
     threadPool.start()
+    backgroundPool.start()
   }
 
   /// Loads keys (creating the ones due) and the revocation log. Throws when the database cannot be used;
   /// the process should then exit with the error.
   public func prepare() async throws {
-    try await threadPool.runIfActive { [self] in
+    try await backgroundPool.runIfActive { [self] in
       try rotation.synchronize()
       if let path = config.accessToken.signingKeyFile, !keyRing.snapshot.keys.contains(where: \.isUserSupplied) {
         throw SessionError.failedPrecondition(
@@ -85,21 +90,22 @@ public final class Sidecar: Sendable {
   public func services(cleanup: ExpiredDataCleanup?) -> [any Service] {
     var services: [any Service] = [
       PeriodicJob(
-        name: "signing-key sync", intervalMs: Self.keySyncIntervalMs, threadPool: threadPool, logger: logger
+        name: "signing-key sync", intervalMs: Self.keySyncIntervalMs, threadPool: backgroundPool, logger: logger
       ) { [self] in
         try trackDatabase { try rotation.synchronize() }
         publishKeysIfChanged()
       },
       PeriodicJob(
         name: "revocation sync", intervalMs: Int64(config.accessToken.revocationSyncIntervalMs),
-        threadPool: threadPool, logger: logger
+        threadPool: backgroundPool, logger: logger
       ) { [self] in
         try trackDatabase { try revocations.synchronize(from: store, nowMs: clock.nowMs()) }
       },
     ]
     if let cleanup {
       services.append(
-        CleanupScheduler(cleanup: cleanup, clock: clock, claimant: instanceID, threadPool: threadPool, logger: logger))
+        CleanupScheduler(
+          cleanup: cleanup, clock: clock, claimant: instanceID, threadPool: backgroundPool, logger: logger))
     }
     if let address = config.sidecar.httpAddress.flatMap(LoopbackAddress.init(parsing:)) {
       services.append(JWKSHTTPServer(address: address, keyRing: keyRing, clock: clock, group: group, logger: logger))
@@ -115,6 +121,7 @@ public final class Sidecar: Sendable {
       logger: logger)
     try await group.run()
     try await threadPool.shutdownGracefully()
+    try await backgroundPool.shutdownGracefully()
   }
 
   /// Logs the moments the database is lost and regained, once each.

@@ -139,7 +139,7 @@ struct TheftAndRevocationTests {
       handles.append(handle)
     }
     #expect(try store.revokeSessions(handles: handles, nowMs: now, revocationExpiresAtMs: now + 10_000).count == 25)
-    let set = RevocationSet(rereadWindow: 0)
+    let set = RevocationSet()
     #expect(try set.synchronize(from: store, nowMs: now, batchSize: 4) == 25)
     #expect(handles.allSatisfy { set.contains($0) })
     #expect(try set.synchronize(from: store, nowMs: now, batchSize: 4) == 0)

@@ -55,11 +55,28 @@ public final class SigningKeyRing: VerificationKeyLookup {
     return nil
   }
 
-  /// True when `kid` names a dynamic key older than every dynamic key held: one retired by cleanup.
-  public func isRetired(kid: String) -> Bool {
-    guard kid.hasPrefix("d-"), let createdAt = Int64(kid.dropFirst(2)) else { return false }
-    let oldest = snapshot.keys.filter { $0.kind == .dynamic }.map(\.createdAtMs).min()
-    return oldest.map { createdAt < $0 } ?? false
+  /// Why a token's kid is not in the ring.
+  public enum UnknownKey: Sendable, Equatable {
+    /// A dynamic key older than every one held: retired after every token it signed had expired.
+    case retired
+    /// A key newer than every one held (a dynamic key or a replaced key file, made by another sidecar in the
+    /// last seconds): this sidecar loads it on its next key round.
+    case notLoadedYet
+    /// Anything else: forged.
+    case unknown
+  }
+
+  public func classify(unknownKid kid: String) -> UnknownKey {
+    let keys = snapshot.keys
+    if kid.hasPrefix("s-file-") {
+      return keys.contains(where: \.isUserSupplied) ? .notLoadedYet : .unknown
+    }
+    guard kid.hasPrefix("d-"), let createdAt = Int64(kid.dropFirst(2)) else { return .unknown }
+    let dynamic = keys.filter { $0.kind == .dynamic }.map(\.createdAtMs)
+    guard let oldest = dynamic.min(), let newest = dynamic.max() else { return .unknown }
+    if createdAt < oldest { return .retired }
+    if createdAt > newest { return .notLoadedYet }
+    return .unknown
   }
 
   /// The key that signs a new access token at `nowMs`: the static key when asked for (or when dynamic
@@ -76,22 +93,28 @@ public final class SigningKeyRing: VerificationKeyLookup {
     return dynamic.first { $0.slotStartMs == slot }
   }
 
-  /// Replaces the key set with `records` (already opened), reusing keys parsed before. Returns true when
+  /// Replaces the key set with `records` (already opened), reusing keys parsed before. A record whose key
+  /// does not parse is left out and its kid put in `unusable`; the others are installed. Returns true when
   /// the set of kids changed.
   @discardableResult
   public func install(
-    records: [(record: SigningKeyRecord, privateKeyPEM: String)], userSupplied: [LoadedSigningKey] = []
-  ) throws -> Bool {
+    records: [(record: SigningKeyRecord, privateKeyPEM: String)], userSupplied: [LoadedSigningKey] = [],
+    unusable: inout [String]
+  ) -> Bool {
     let previous = snapshot
     var byKid: [String: LoadedSigningKey] = [:]
     for key in previous.keys { byKid[key.kid] = key }
     var loaded: [LoadedSigningKey] = []
+    unusable = []
     for (record, pem) in records {
       if let known = byKid[record.kid] {
         loaded.append(known)
         continue
       }
-      let privateKey = try RSAPrivateKey(pem: pem)
+      guard let privateKey = try? RSAPrivateKey(pem: pem) else {
+        unusable.append(record.kid)
+        continue
+      }
       loaded.append(
         LoadedSigningKey(
           kid: record.kid, kind: record.kind, algorithm: record.algorithm, slotStartMs: record.slotStartMs,

@@ -60,7 +60,12 @@ public final class SigningKeyRotation: Sendable {
       }
       userSupplied = userKeyFile.keys(nowMs: now)
     }
-    if try ring.install(records: opened, userSupplied: userSupplied) {
+    var unusable: [String] = []
+    let changed = ring.install(records: opened, userSupplied: userSupplied, unusable: &unusable)
+    for kid in unusable {
+      logger.error("signing key cannot be used: its private key does not parse", metadata: ["kid": "\(kid)"])
+    }
+    if changed {
       logger.info(
         "signing keys loaded", metadata: ["kids": "\(ring.snapshot.keys.map(\.kid).joined(separator: ","))"])
     }

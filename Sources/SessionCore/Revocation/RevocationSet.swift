@@ -4,55 +4,81 @@ import Synchronization
 /// Handles of revoked sessions whose access tokens may still be unexpired, held in memory so that with
 /// blacklisting on a verify costs no database round trip. Every sidecar fills it from the store's revocation
 /// log (`synchronize`, every `revocationSyncInterval`); the sidecar that revokes adds the handle at once.
+///
+/// Readers copy out an immutable dictionary under a short lock (a reference count), and the sync builds the
+/// next one outside the lock, so a large set never stalls verification.
 public final class RevocationSet: Sendable {
-  private struct State {
-    var expiryByHandle: [String: Int64] = [:]
+  private struct Log {
     var lastSeenID: Int64 = 0
+    /// Ids below `lastSeenID` not seen yet, with the instant after which they are given up on. Ids are assigned
+    /// at insert but rows become visible at commit, so a lower id can appear after a higher one (a long
+    /// transaction, a mass revoke); a cluster with an auto-increment step leaves holes that never fill.
+    var holes: [Int64: Int64] = [:]
   }
 
-  private let state = Mutex(State())
+  private let handles = Mutex<[String: Int64]>([:])
+  private let log = Mutex(Log())
+  /// How long a hole in the id sequence is re-read before it is assumed never to fill.
+  let holeLifetimeMs: Int64
+  /// Holes tracked at most; past this the oldest are given up (bounds memory after huge id jumps).
+  let maxHoles: Int
 
-  /// How far behind the newest id seen each read starts again. Ids are assigned at insert but rows become
-  /// visible at commit, so a lower id can appear after a higher one; re-reading a window catches it.
-  let rereadWindow: Int64
-
-  public init(rereadWindow: Int64 = 128) { self.rereadWindow = rereadWindow }
+  public init(holeLifetimeMs: Int64 = 120_000, maxHoles: Int = 10_000) {
+    self.holeLifetimeMs = holeLifetimeMs
+    self.maxHoles = maxHoles
+  }
 
   public func contains(_ handle: String) -> Bool {
-    state.withLock { $0.expiryByHandle[handle] != nil }
+    let current = handles.withLock { $0 }
+    return current[handle] != nil
   }
 
-  public var count: Int { state.withLock { $0.expiryByHandle.count } }
+  public var count: Int { handles.withLock { $0.count } }
 
   /// Enforces a revocation made here, before the log round trip.
   public func insert(_ handles: [String], expiresAtMs: Int64) {
-    state.withLock { state in
-      for handle in handles { state.expiryByHandle[handle] = max(state.expiryByHandle[handle] ?? 0, expiresAtMs) }
+    self.handles.withLock { current in
+      for handle in handles { current[handle] = max(current[handle] ?? 0, expiresAtMs) }
     }
   }
 
-  /// Reads the log past the last entry seen and drops entries whose tokens have all expired. Blocks on the
-  /// store; returns how many entries it read.
+  /// Reads the log past the last entry seen (and again over any holes still open), then drops entries whose
+  /// tokens have all expired. Blocks on the store; returns how many entries it read.
   @discardableResult
   public func synchronize(from store: any SessionStore, nowMs: Int64, batchSize: Int = 1000) throws -> Int {
-    var read = 0
-    var after = state.withLock { max(0, $0.lastSeenID - rereadWindow) }
+    var state = log.withLock { $0 }
+    state.holes = state.holes.filter { $0.value > nowMs }
+    var after = (state.holes.keys.min().map { $0 - 1 } ?? state.lastSeenID)
+    var entries: [RevocationRecord] = []
     while true {
       let batch = try store.revocations(afterID: after, limit: batchSize)
-      state.withLock { state in
-        for entry in batch {
-          if entry.expiresAtMs > nowMs {
-            state.expiryByHandle[entry.sessionHandle] = max(
-              state.expiryByHandle[entry.sessionHandle] ?? 0, entry.expiresAtMs)
+      entries += batch
+      for entry in batch {
+        state.holes[entry.id] = nil
+        if entry.id > state.lastSeenID + 1 {
+          for missing in (state.lastSeenID + 1)..<min(entry.id, state.lastSeenID + 1 + Int64(maxHoles)) {
+            state.holes[missing] = nowMs + holeLifetimeMs
           }
-          state.lastSeenID = max(state.lastSeenID, entry.id)
         }
+        state.lastSeenID = max(state.lastSeenID, entry.id)
       }
-      read += batch.count
       if batch.count < batchSize { break }
       after = batch.last!.id
     }
-    state.withLock { state in state.expiryByHandle = state.expiryByHandle.filter { $0.value > nowMs } }
-    return read
+    if state.holes.count > maxHoles {
+      for id in state.holes.keys.sorted().prefix(state.holes.count - maxHoles) { state.holes[id] = nil }
+    }
+    let current = handles.withLock { $0 }
+    var next = current.filter { $0.value > nowMs }
+    for entry in entries where entry.expiresAtMs > nowMs {
+      next[entry.sessionHandle] = max(next[entry.sessionHandle] ?? 0, entry.expiresAtMs)
+    }
+    // Local inserts made while the set was being rebuilt are kept.
+    handles.withLock { latest in
+      for (handle, expiry) in latest where expiry > nowMs && next[handle] == nil { next[handle] = expiry }
+      latest = next
+    }
+    log.withLock { $0 = state }
+    return entries.count
   }
 }

@@ -97,10 +97,18 @@ extension SessionService {
     let probe = AccessTokenClaims(
       subject: "", expiresAt: 0, issuedAt: 0, sessionHandle: "", refreshTokenHash1: "", parentRefreshTokenHash1: nil,
       antiCsrfToken: nil)
+    let probePayload: String
     do {
-      _ = try AccessTokenPayload.build(claims: probe, customJSON: payload)
+      probePayload = try AccessTokenPayload.build(claims: probe, customJSON: payload)
     } catch {
       throw .invalidArgument("access_token_payload_json: \(error)")
+    }
+    // Base64url of the payload plus room for the header, the real claims' values and the signature.
+    let estimatedTokenBytes = (probePayload.utf8.count + 400) * 4 / 3 + 480
+    guard estimatedTokenBytes <= config.sidecar.maxAccessTokenBytes else {
+      throw .invalidArgument(
+        "access_token_payload_json would make access tokens about \(estimatedTokenBytes) bytes, over "
+          + "sidecar.maxAccessTokenBytes (\(config.sidecar.maxAccessTokenBytes)); keep large data in session_data_json")
     }
     return payload
   }

@@ -11,11 +11,14 @@ extension SessionService {
     case .invalid(let reason):
       return .unauthorised(reason: reason)
     case .unknownKey(let kid):
-      // A key is retired only after every token it signed has expired, so such a token can only ask for a
-      // refresh; answering UNAUTHORISED would log out a user whose session is alive.
-      return keyRing.isRetired(kid: kid)
-        ? .tryRefreshToken(reason: "access token expired (its signing key was retired)")
-        : .unauthorised(reason: "unknown signing key")
+      // A key is retired only after every token it signed has expired, and a key newer than all held was made
+      // by another sidecar seconds ago: either way the session may be alive, so ask for a refresh rather than
+      // log the user out. Refreshing needs the refresh token, so a forged kid gains nothing.
+      switch keyRing.classify(unknownKid: kid) {
+      case .retired: return .tryRefreshToken(reason: "access token expired (its signing key was retired)")
+      case .notLoadedYet: return .tryRefreshToken(reason: "signing key not loaded yet; refresh the session")
+      case .unknown: return .unauthorised(reason: "unknown signing key")
+      }
     case .expired:
       return .tryRefreshToken(reason: "access token expired")
     case .valid(let token):

@@ -86,6 +86,12 @@ public final class SessionService: Sendable {
     } catch {
       throw .internal("signing failed: \(error)")
     }
+    // A token this sidecar would refuse to verify must never be issued.
+    guard token.utf8.count <= config.sidecar.maxAccessTokenBytes else {
+      throw .invalidArgument(
+        "access_token_payload_json makes the access token \(token.utf8.count) bytes, over "
+          + "sidecar.maxAccessTokenBytes (\(config.sidecar.maxAccessTokenBytes)); keep large data in session_data_json")
+    }
     let expiresAtMs = claims.expiresAt * 1000
     return (
       IssuedToken(token: token, expiresAtMs: expiresAtMs),
