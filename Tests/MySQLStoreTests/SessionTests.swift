@@ -31,7 +31,9 @@ struct SessionTests {
     try TestDatabase.with { database in
       let store = try database.connect()
       try store.insertSession(TestRecords.session("a-live-2", user: "alice", createdAtMs: 2, expiresAtMs: 500))
-      try store.insertSession(TestRecords.session("a-live-1", user: "alice", createdAtMs: 1, expiresAtMs: 100))
+      try store.insertSession(TestRecords.session("a-live-1", user: "alice", createdAtMs: 1, expiresAtMs: 101))
+      // Expiring at exactly `now` is expired, as for GetSession and RefreshSession.
+      try store.insertSession(TestRecords.session("a-boundary", user: "alice", createdAtMs: 0, expiresAtMs: 100))
       try store.insertSession(TestRecords.session("a-expired", user: "alice", createdAtMs: 0, expiresAtMs: 99))
       try store.insertSession(TestRecords.session("b-live", user: "Alice", expiresAtMs: 500))
       #expect(try store.liveSessionHandles(userID: "alice", nowMs: 100) == ["a-live-1", "a-live-2"])
