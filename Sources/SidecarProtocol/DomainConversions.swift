@@ -34,9 +34,17 @@ extension Sessionsidecar_V1_Cookie {
   }
 }
 
-extension Sessionsidecar_V1_CreateSessionResponse {
-  public init(_ issued: IssuedSession) {
-    self.init()
+/// The responses that hand out tokens (CreateSession, RefreshSession) share these fields.
+protocol IssuedTokensMessage {
+  var session: Sessionsidecar_V1_Session { get set }
+  var accessToken: Sessionsidecar_V1_Token { get set }
+  var refreshToken: Sessionsidecar_V1_Token { get set }
+  var antiCsrfToken: String { get set }
+  var cookies: [Sessionsidecar_V1_Cookie] { get set }
+}
+
+extension IssuedTokensMessage {
+  mutating func fill(from issued: IssuedSession) {
     session = .init(issued.session)
     if let token = issued.accessToken { accessToken = .init(token) }
     if let token = issued.refreshToken { refreshToken = .init(token) }
@@ -44,6 +52,15 @@ extension Sessionsidecar_V1_CreateSessionResponse {
     cookies = issued.cookies.map(Sessionsidecar_V1_Cookie.init)
   }
 }
+
+extension Sessionsidecar_V1_CreateSessionResponse: IssuedTokensMessage {
+  public init(_ issued: IssuedSession) {
+    self.init()
+    fill(from: issued)
+  }
+}
+
+extension Sessionsidecar_V1_RefreshSessionResponse: IssuedTokensMessage {}
 
 extension Sessionsidecar_V1_VerifySessionResponse {
   public init(_ outcome: VerifyOutcome) {
@@ -68,11 +85,7 @@ extension Sessionsidecar_V1_RefreshSessionResponse {
     switch outcome {
     case .ok(let issued):
       self.outcome = .ok
-      session = .init(issued.session)
-      if let token = issued.accessToken { accessToken = .init(token) }
-      if let token = issued.refreshToken { refreshToken = .init(token) }
-      antiCsrfToken = issued.antiCsrfToken ?? ""
-      cookies = issued.cookies.map(Sessionsidecar_V1_Cookie.init)
+      fill(from: issued)
     case .unauthorised(let reason):
       self.outcome = .unauthorised
       self.reason = reason

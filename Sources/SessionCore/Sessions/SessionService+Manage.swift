@@ -5,31 +5,30 @@ extension SessionService {
   /// RevokeSessions by handles: deletes them and logs the revocations for every sidecar.
   public func revokeSessions(handles: [String]) throws(SessionError) -> [String] {
     for handle in handles { try Self.requireHandle(handle) }
-    let expiry = revocationExpiry
-    let now = clock.nowMs()
-    let revoked = try withStore {
+    return try revoke { now, expiry in
       try store.revokeSessions(handles: handles, nowMs: now, revocationExpiresAtMs: expiry)
     }
-    recordRevocations(revoked, expiresAtMs: expiry)
-    return revoked
   }
 
   /// RevokeSessions by user: every session of `userID`.
   public func revokeSessions(userID: String) throws(SessionError) -> [String] {
     try Self.requireUserID(userID)
-    let expiry = revocationExpiry
-    let now = clock.nowMs()
-    let revoked = try withStore {
+    return try revoke { now, expiry in
       try store.revokeSessions(userID: userID, nowMs: now, revocationExpiresAtMs: expiry)
     }
-    recordRevocations(revoked, expiresAtMs: expiry)
-    return revoked
   }
 
-  private func recordRevocations(_ handles: [String], expiresAtMs: Int64) {
-    guard !handles.isEmpty else { return }
-    revocations.insert(handles, expiresAtMs: expiresAtMs)
-    for handle in handles { logger.info("session revoked", metadata: ["sessionHandle": "\(handle)"]) }
+  /// Runs a store revocation, then enforces it here at once (before the log round trip) and logs it.
+  private func revoke(_ delete: (_ nowMs: Int64, _ expiresAtMs: Int64) throws -> [String]) throws(SessionError)
+    -> [String]
+  {
+    let expiry = revocationExpiry
+    let now = clock.nowMs()
+    let revoked = try withStore { try delete(now, expiry) }
+    guard !revoked.isEmpty else { return revoked }
+    revocations.insert(revoked, expiresAtMs: expiry)
+    for handle in revoked { logger.info("session revoked", metadata: ["sessionHandle": "\(handle)"]) }
+    return revoked
   }
 
   /// ListSessions: the user's live session handles.
