@@ -111,7 +111,10 @@ private final class ParameterBindings {
   private func bindBytes(_ bytes: [UInt8], type: enum_field_types, at index: Int) {
     // Never a null buffer, even for an empty value: the library would read that as "no data".
     let buffer = allocate(max(bytes.count, 1))
-    bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+    bytes.withUnsafeBytes { source in
+      // An empty array may have no base address; there is nothing to copy then.
+      if let base = source.baseAddress, !source.isEmpty { buffer.copyMemory(from: base, byteCount: source.count) }
+    }
     binds[index].buffer_type = type
     binds[index].buffer = buffer
     binds[index].buffer_length = UInt(bytes.count)

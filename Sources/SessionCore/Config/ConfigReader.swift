@@ -63,8 +63,10 @@ struct ConfigReader {
     bool("cookie.secure", into: &c.cookie.secure)
 
     string("sidecar.socketPath", into: &c.sidecar.socketPath)
-    if c.sidecar.socketPath.utf8.count > 100 {
-      problem("sidecar.socketPath", "is longer than 100 bytes (Unix socket paths are limited to 107)")
+    if c.sidecar.socketPath.utf8.count > 90 {
+      problem(
+        "sidecar.socketPath",
+        "is longer than 90 bytes (Unix socket paths are limited to 107, and the socket is bound beside it first)")
     }
     socketMode("sidecar.socketMode", into: &c.sidecar.socketMode)
     int("sidecar.maxFrameBytes", 1024...(64 << 20), unit: "bytes", into: &c.sidecar.maxFrameBytes)

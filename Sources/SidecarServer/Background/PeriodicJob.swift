@@ -13,11 +13,18 @@ struct PeriodicJob: Service {
 
   func run() async throws {
     await cancelWhenGracefulShutdown {
+      var lastFailure: String? = nil
       while !Task.isCancelled {
         do {
           try await threadPool.runIfActive { try work() }
+          lastFailure = nil
         } catch {
-          logger.debug("\(name) round failed", metadata: ["error": "\(error)"])
+          // Logged once per distinct failure, so an outage is one line, not one per tick.
+          let description = "\(error)"
+          if description != lastFailure {
+            logger.warning("\(name) round failed; retrying every tick", metadata: ["error": "\(description)"])
+            lastFailure = description
+          }
         }
         do {
           try await Task.sleep(for: .milliseconds(intervalMs))

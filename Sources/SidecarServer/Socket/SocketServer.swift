@@ -36,8 +36,9 @@ final class SocketServer: Service {
 
   func run() async throws {
     let channel: any Channel
+    let inode: UInt64
     do {
-      channel = try await bind()
+      (channel, inode) = try await bind()
     } catch {
       listening.fail(error)
       throw error
@@ -50,14 +51,29 @@ final class SocketServer: Service {
     } onCancelOrGracefulShutdown: {
       channel.close(promise: nil)
     }
-    try? FileManager.default.removeItem(atPath: path)
+    // Remove the socket file only if it is still ours (a newer instance may have taken the path).
+    if Self.inode(of: path) == inode { try? FileManager.default.removeItem(atPath: path) }
   }
 
-  private func bind() async throws -> any Channel {
+  /// Binds in a private directory, sets the mode, then renames the socket into place: no client ever sees
+  /// the socket with a wider mode than configured. Refuses a path another live process is serving.
+  private func bind() async throws -> (any Channel, UInt64) {
+    let files = FileManager.default
     let directory = (path as NSString).deletingLastPathComponent
-    if !directory.isEmpty {
-      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    if !directory.isEmpty { try files.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+    if files.fileExists(atPath: path),
+      let live = try? await ClientBootstrap(group: group).connect(unixDomainSocketPath: path).get()
+    {
+      try? await live.close()
+      throw SocketPathInUse(path: path)
     }
+    // Short, so that the staging path stays within the 107-byte limit of a Unix socket path.
+    let staging = (directory.isEmpty ? "." : directory) + "/.s" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+    try files.createDirectory(
+      atPath: staging, withIntermediateDirectories: false, attributes: [.posixPermissions: NSNumber(value: 0o700)])
+    defer { try? files.removeItem(atPath: staging) }
+    let temporary = staging + "/s"
+
     let (maxFrameBytes, maxInFlight, dispatcher, threadPool, watchers, logger) = (
       self.maxFrameBytes, self.maxInFlight, self.dispatcher, self.threadPool, self.watchers, self.logger
     )
@@ -73,13 +89,28 @@ final class SocketServer: Service {
               maxFrameBytes: maxFrameBytes, logger: logger))
         }
       }
-      .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+      .bind(unixDomainSocketPath: temporary).get()
     do {
-      try FileManager.default.setAttributes([.posixPermissions: NSNumber(value: mode)], ofItemAtPath: path)
+      try files.setAttributes([.posixPermissions: NSNumber(value: mode)], ofItemAtPath: temporary)
+      guard rename(temporary, path) == 0 else {
+        throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+      }
     } catch {
       channel.close(promise: nil)
       throw error
     }
-    return channel
+    return (channel, Self.inode(of: path) ?? 0)
+  }
+
+  private static func inode(of path: String) -> UInt64? {
+    (try? FileManager.default.attributesOfItem(atPath: path))?[.systemFileNumber] as? UInt64
+  }
+}
+
+/// Another process answers on the configured socket path.
+struct SocketPathInUse: Error, CustomStringConvertible {
+  let path: String
+  var description: String {
+    "another process is serving \(path); stop it or set sidecar.socketPath to another path"
   }
 }
