@@ -121,7 +121,11 @@ final class PendingResponses: Sendable {
   func openStream(
     id: UInt64, _ continuation: AsyncThrowingStream<Sessionsidecar_V1_GetSigningKeysResponse, any Error>.Continuation
   ) {
-    state.withLock { $0.streams[id] = continuation }
+    let closed = state.withLock { state in
+      if !state.closed { state.streams[id] = continuation }
+      return state.closed
+    }
+    if closed { continuation.finish(throwing: SidecarClient.ClientError.connectionClosed) }
   }
 
   func deliver(_ response: WireResponse) {
@@ -161,11 +165,13 @@ final class PendingResponses: Sendable {
 
 struct ResponseFrameDecoder: ByteToMessageDecoder {
   typealias InboundOut = ByteBuffer
+  /// A response larger than this means the peer is not a sidecar; the connection is closed.
+  static let maxFrameBytes = 64 << 20
 
   mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-    guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self),
-      buffer.readableBytes >= 4 + Int(length)
-    else { return .needMoreData }
+    guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return .needMoreData }
+    guard length <= Self.maxFrameBytes else { throw SidecarClient.ClientError.malformedResponse }
+    guard buffer.readableBytes >= 4 + Int(length) else { return .needMoreData }
     buffer.moveReaderIndex(forwardBy: 4)
     context.fireChannelRead(wrapInboundOut(buffer.readSlice(length: Int(length))!))
     return .continue
