@@ -7,6 +7,7 @@
 #   scripts/mariadb.sh env [DIR]     print the SIDECAR_TEST_MYSQL_* export lines: eval "$(scripts/mariadb.sh env)"
 #
 # The port is $SIDECAR_MYSQL_PORT (default 33061); the server listens on 127.0.0.1 and on DIR/mysqld.sock only.
+# $SIDECAR_MYSQL_EXTRA_ARGS is appended to mariadbd's arguments (the tests use it for --ssl-cert/--ssl-key).
 # Works as root in a fresh Debian 12 container and in CI (no stdin, no TTY). Idempotent.
 set -euo pipefail
 
@@ -127,7 +128,7 @@ start() {
   nohup "$(find_tool mariadbd)" --no-defaults --datadir="$datadir" --socket="$socket" --port="$port" \
     --bind-address=127.0.0.1 --user="$(id -un)" --pid-file="$pidfile" --log-error="$logfile" \
     --skip-name-resolve --max-connections=500 --innodb-buffer-pool-size=64M \
-    --character-set-server=utf8mb4 --collation-server=utf8mb4_bin </dev/null >/dev/null 2>&1 &
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_bin ${SIDECAR_MYSQL_EXTRA_ARGS:-} </dev/null >/dev/null 2>&1 &
   local server_pid=$!
   local waited=0
   until answers; do

@@ -21,6 +21,8 @@ struct MariaDBError: Error {
     /// Failures to open a connection: CR_CONNECTION_ERROR, CR_CONN_HOST_ERROR, CR_UNKNOWN_HOST,
     /// CR_SERVER_HANDSHAKE_ERR, CR_CONN_UNKNOWN_PROTOCOL.
     static let unreachable: Set<UInt32> = [2002, 2003, 2005, 2012, 2047]
+    /// CR_SSL_CONNECTION_ERROR: no TLS offered, handshake failed, or the certificate did not verify.
+    static let tlsFailed: UInt32 = 2026
     /// Server-side codes that end the connection: shutdown, killed, aborted, network read/write errors, idle
     /// timeout. Every client-side code (2000-2999, 5000-5999) is treated the same way.
     static let connectionEnding: Set<UInt32> = [1053, 1152, 1158, 1159, 1160, 1161, 1184, 1927, 4031]
@@ -58,6 +60,9 @@ struct MariaDBError: Error {
         "\(operation): user '\(configuration.user)' lacks a privilege on a table of '\(configuration.database)' "
           + "(\(message)): grant it"
       )
+    case Code.tlsFailed:
+      return .misconfigured(
+        "TLS to MySQL at \(at) failed (\(message)): check mysql.tls.mode / mysql.tls.ca and the server's TLS setup")
     case Code.duplicateKey:
       // The server's message quotes the key value; it stays out of ours.
       return .duplicate("\(operation): a row with the same unique key already exists")

@@ -14,6 +14,8 @@ public struct MySQLConfiguration: Sendable {
   public var refreshTokenTable: String
   /// When set, connect through this Unix socket instead of TCP to `host`:`port`.
   public var unixSocket: String?
+  /// Transport security to the server: private keys, token family keys and refresh-token hashes cross it.
+  public var tls: MySQLTLS = .disabled
 
   public init(
     host: String = "127.0.0.1", port: Int = 3306, user: String, password: String, database: String,
@@ -45,6 +47,16 @@ public struct MySQLConfiguration: Sendable {
       throw StoreError.misconfigured("mysql.connectionLimit \(connectionLimit) must be at least 1")
     }
   }
+}
+
+/// TLS to the MySQL server (`mysql.tls.mode`, `mysql.tls.ca`).
+public enum MySQLTLS: Sendable, Equatable {
+  /// Plain TCP (or a Unix socket on the same host).
+  case disabled
+  /// TLS or no connection; the server certificate is not checked (it protects against eavesdropping only).
+  case required
+  /// TLS with the server certificate checked against `caFile` (or the system's CAs) and the host name.
+  case verifyIdentity(caFile: String?)
 }
 
 // The password must not reach a log line through `"\(config)"` or `dump(config)`.

@@ -39,12 +39,30 @@ final class MySQLHandle {
   }
 
   func connect(_ configuration: MySQLConfiguration) throws {
+    switch configuration.tls {
+    case .disabled:
+      break
+    case .required:
+      try setOption(MYSQL_OPT_SSL_ENFORCE, CChar(1))
+    case .verifyIdentity(let caFile):
+      try setOption(MYSQL_OPT_SSL_ENFORCE, CChar(1))
+      try setOption(MYSQL_OPT_SSL_VERIFY_SERVER_CERT, CChar(1))
+      if let caFile {
+        guard mysql_options(pointer, MYSQL_OPT_SSL_CA, caFile) == 0 else { throw lastError() }
+      }
+    }
     let host = configuration.unixSocket == nil ? configuration.host : "localhost"
     let connected = mysql_real_connect(
       pointer, host, configuration.user, configuration.password, configuration.database,
       UInt32(configuration.port), configuration.unixSocket, 0
     )
     guard connected != nil else { throw lastError() }
+    // Connector/C 3.3 falls back to plain text when the server offers no TLS, even with SSL_ENFORCE set:
+    // check the session itself.
+    if configuration.tls != .disabled && mysql_get_ssl_cipher(pointer) == nil {
+      throw MariaDBError(
+        code: MariaDBError.Code.tlsFailed, message: "the server offered no TLS (have_ssl is not YES)")
+    }
   }
 
   /// Runs SQL that takes no parameters (DDL, SET, START TRANSACTION); discards any result.

@@ -40,6 +40,9 @@ enum EffectiveConfig {
         connectionLimit: \(c.mysql.connectionLimit)
         database: \(quoted(c.mysql.database))
         unixSocket: \(optional(c.mysql.unixSocket))
+        tls:
+          mode: \(c.mysql.tlsMode)
+          ca: \(optional(c.mysql.tlsCAFile))
         tables:
           signingKey: \(c.mysql.signingKeyTable)
           refreshTokens: \(c.mysql.refreshTokenTable)

@@ -31,8 +31,14 @@ enum Startup {
       database: config.mysql.database, connectionLimit: config.mysql.connectionLimit,
       signingKeyTable: config.mysql.signingKeyTable, refreshTokenTable: config.mysql.refreshTokenTable,
       unixSocket: config.mysql.unixSocket)
+    var configured = mysql
+    switch config.mysql.tlsMode {
+    case "required": configured.tls = .required
+    case "verify-identity": configured.tls = .verifyIdentity(caFile: config.mysql.tlsCAFile)
+    default: configured.tls = .disabled
+    }
     do {
-      return try MySQLSessionStore.connect(mysql, logger: logger)
+      return try MySQLSessionStore.connect(configured, logger: logger)
     } catch {
       printError("error: \(error)")
       throw ExitCodeError.database

@@ -27,8 +27,10 @@ struct PrivateMariaDB {
 
   /// Runs `scripts/mariadb.sh COMMAND DIR` through the shell. Foundation's Process does not notice the exit of
   /// a script that leaves a daemon behind, so this uses system(3); success is judged by what the test sees next.
-  func run(_ command: String) async throws {
-    _ = system("SIDECAR_MYSQL_PORT=\(port) /bin/bash '\(Self.script)' \(command) '\(directory)' >/dev/null 2>&1")
+  func run(_ command: String, serverArguments: String = "") async throws {
+    _ = system(
+      "SIDECAR_MYSQL_PORT=\(port) SIDECAR_MYSQL_EXTRA_ARGS='\(serverArguments)' /bin/bash '\(Self.script)' "
+        + "\(command) '\(directory)' >/dev/null 2>&1")
   }
 }
 

@@ -18,6 +18,12 @@ struct ConfigReader {
     tableName("mysql.tables.signingKey", into: &c.mysql.signingKeyTable)
     tableName("mysql.tables.refreshTokens", into: &c.mysql.refreshTokenTable)
     optionalString("mysql.unixSocket", into: &c.mysql.unixSocket)
+    string("mysql.tls.mode", into: &c.mysql.tlsMode)
+    let tlsModes = ["disabled", "required", "verify-identity"]
+    if !tlsModes.contains(c.mysql.tlsMode) {
+      problem("mysql.tls.mode", "\"\(c.mysql.tlsMode)\" is not one of \(tlsModes.joined(separator: ", "))")
+    }
+    optionalString("mysql.tls.ca", into: &c.mysql.tlsCAFile)
 
     bool("tokens.accessToken.signingKey.dynamic", into: &c.accessToken.dynamicSigningKey)
     int(
@@ -87,7 +93,7 @@ struct ConfigReader {
 
   static let knownKeys: Set<String> = [
     "mysql.host", "mysql.port", "mysql.user", "mysql.password", "mysql.connectionLimit", "mysql.database",
-    "mysql.tables.signingKey", "mysql.tables.refreshTokens", "mysql.unixSocket",
+    "mysql.tables.signingKey", "mysql.tables.refreshTokens", "mysql.unixSocket", "mysql.tls.mode", "mysql.tls.ca",
     "tokens.accessToken.signingKey.dynamic", "tokens.accessToken.signingKey.updateInterval",
     "tokens.accessToken.signingKey.file", "tokens.accessToken.validity", "tokens.accessToken.blacklisting",
     "tokens.accessToken.revocationSyncInterval", "tokens.refreshToken.validity",

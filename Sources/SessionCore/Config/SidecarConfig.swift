@@ -13,6 +13,10 @@ public struct SidecarConfig: Sendable, Equatable {
     public var refreshTokenTable = "refresh_token"
     /// A Unix socket to the server instead of TCP (not in the seed; for a server on the same host).
     public var unixSocket: String?
+    /// `disabled`, `required` (encrypt, do not check the certificate) or `verify-identity`.
+    public var tlsMode = "disabled"
+    /// CA certificates (PEM) that sign the server's certificate, for `verify-identity`.
+    public var tlsCAFile: String?
   }
 
   public struct AccessToken: Sendable, Equatable {
