@@ -3,7 +3,7 @@
 # packages the cross-language tests use. Needs root (apt-get); safe to run again.
 set -euo pipefail
 packages=(libssl-dev libmariadb-dev mariadb-server mariadb-client protobuf-compiler protobuf-c-compiler
-  libprotobuf-c-dev pkg-config)
+  libprotobuf-c-dev pkg-config openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

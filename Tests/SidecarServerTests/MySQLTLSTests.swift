@@ -22,6 +22,9 @@ struct MySQLTLSTests {
         "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '\(subject)' -addext 'subjectAltName=IP:127.0.0.1' "
           + "-keyout '\(certs)/\(name).key' -out '\(certs)/\(name).crt' >/dev/null 2>&1")
     }
+    try #require(
+      FileManager.default.fileExists(atPath: "\(certs)/server.crt"),
+      "the openssl command could not make a test certificate (scripts/install-deps.sh installs it)")
     try await mariadb.run("start", serverArguments: "--ssl-cert=\(certs)/server.crt --ssl-key=\(certs)/server.key")
     defer {
       _ = system(
