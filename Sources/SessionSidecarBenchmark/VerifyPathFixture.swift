@@ -32,8 +32,7 @@ struct VerifyPathFixture {
     let store = InMemorySessionStore()
     let clock = SystemClock()
     let keyRing = SigningKeyRing(
-      policy: SigningKeyPolicy(
-        intervalMs: config.signingKeyUpdateIntervalMs, accessTokenValidityMs: config.accessTokenValidityMs))
+      policy: SigningKeyPolicy(config: config))
     try SigningKeyRotation(store: store, ring: keyRing, sealer: PrivateKeySealer(), clock: clock, logger: logger)
       .synchronize()
     service = SessionService(

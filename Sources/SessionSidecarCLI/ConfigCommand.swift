@@ -41,7 +41,7 @@ enum EffectiveConfig {
         database: \(quoted(c.mysql.database))
         unixSocket: \(optional(c.mysql.unixSocket))
         tls:
-          mode: \(c.mysql.tlsMode)
+          mode: \(c.mysql.tlsMode.rawValue)
           ca: \(optional(c.mysql.tlsCAFile))
         tables:
           signingKey: \(c.mysql.signingKeyTable)

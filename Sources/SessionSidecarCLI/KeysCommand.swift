@@ -14,9 +14,7 @@ struct KeysCommand: AsyncParsableCommand {
 
     func run() async throws {
       do {
-        let config = try Startup.loadConfig(options.config)
-        let logger = Startup.bootstrapLogging(config)
-        let store = try Startup.connectStore(config, logger: logger)
+        let store = try Startup.openDatabase(configPath: options.config).store
         let keys = try store.signingKeys()
         print("kid\tkind\talg\tslot_start_ms\tcreated_at_ms\texpires_at_ms\tsealed")
         for key in keys {
@@ -40,14 +38,10 @@ extension KeysCommand {
 
     func run() async throws {
       do {
-        let config = try Startup.loadConfig(options.config)
-        let logger = Startup.bootstrapLogging(config)
-        let sealer = try Startup.keySealer(config, logger: logger)
-        let store = try Startup.connectStore(config, logger: logger)
+        let (config, logger, sealer, store) = try Startup.openDatabase(configPath: options.config).parts
         let clock = SystemClock()
         let ring = SigningKeyRing(
-          policy: SigningKeyPolicy(
-            intervalMs: config.signingKeyUpdateIntervalMs, accessTokenValidityMs: config.accessTokenValidityMs))
+          policy: SigningKeyPolicy(config: config))
         let rotation = SigningKeyRotation(store: store, ring: ring, sealer: sealer, clock: clock, logger: logger)
         let now = clock.nowMs()
         // The key owns a slot that starts one publish lead from now, so every verifier that refreshes its key

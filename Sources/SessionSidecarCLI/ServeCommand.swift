@@ -20,10 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
   }
 
   private func serve() async throws {
-    let config = try Startup.loadConfig(options.config)
-    let logger = Startup.bootstrapLogging(config)
-    let sealer = try Startup.keySealer(config, logger: logger)
-    let store = try Startup.connectStore(config, logger: logger)
+    let (config, logger, sealer, store) = try Startup.openDatabase(configPath: options.config).parts
     let sidecar = Sidecar(config: config, store: store, logger: logger, sealer: sealer)
     do {
       try await sidecar.prepare()

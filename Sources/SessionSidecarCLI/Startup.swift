@@ -15,6 +15,24 @@ enum Startup {
     }
   }
 
+  /// What every command that works on the database starts with, in this order: the configuration, logging,
+  /// the key-encryption key (configuration errors first), then the store.
+  struct Opened {
+    let config: SidecarConfig
+    let logger: Logger
+    let sealer: PrivateKeySealer
+    let store: MySQLSessionStore
+
+    var parts: (SidecarConfig, Logger, PrivateKeySealer, MySQLSessionStore) { (config, logger, sealer, store) }
+  }
+
+  static func openDatabase(configPath: String) throws -> Opened {
+    let config = try loadConfig(configPath)
+    let logger = bootstrapLogging(config)
+    let sealer = try keySealer(config, logger: logger)
+    return Opened(config: config, logger: logger, sealer: sealer, store: try connectStore(config, logger: logger))
+  }
+
   static func bootstrapLogging(_ config: SidecarConfig) -> Logger {
     let level = Logger.Level(rawValue: config.loggingLevel) ?? .info
     LoggingSystem.bootstrap { label in
@@ -26,19 +44,18 @@ enum Startup {
   }
 
   static func connectStore(_ config: SidecarConfig, logger: Logger) throws -> MySQLSessionStore {
-    let mysql = MySQLConfiguration(
+    var mysql = MySQLConfiguration(
       host: config.mysql.host, port: config.mysql.port, user: config.mysql.user, password: config.mysql.password,
       database: config.mysql.database, connectionLimit: config.mysql.connectionLimit,
       signingKeyTable: config.mysql.signingKeyTable, refreshTokenTable: config.mysql.refreshTokenTable,
       unixSocket: config.mysql.unixSocket)
-    var configured = mysql
     switch config.mysql.tlsMode {
-    case "required": configured.tls = .required
-    case "verify-identity": configured.tls = .verifyIdentity(caFile: config.mysql.tlsCAFile)
-    default: configured.tls = .disabled
+    case .disabled: mysql.tls = .disabled
+    case .required: mysql.tls = .required
+    case .verifyIdentity: mysql.tls = .verifyIdentity(caFile: config.mysql.tlsCAFile)
     }
     do {
-      return try MySQLSessionStore.connect(configured, logger: logger)
+      return try MySQLSessionStore.connect(mysql, logger: logger)
     } catch {
       printError("error: \(error)")
       throw ExitCodeError.database

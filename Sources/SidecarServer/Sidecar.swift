@@ -44,9 +44,7 @@ public final class Sidecar: Sendable {
     self.clock = clock
     self.logger = logger
     self.keyRing = SigningKeyRing(
-      policy: keyPolicy
-        ?? SigningKeyPolicy(
-          intervalMs: config.signingKeyUpdateIntervalMs, accessTokenValidityMs: config.accessTokenValidityMs),
+      policy: keyPolicy ?? SigningKeyPolicy(config: config),
       usesDynamicKeys: config.accessToken.dynamicSigningKey && config.accessToken.signingKeyFile == nil)
     self.revocations = RevocationSet()
     self.rotation = SigningKeyRotation(
@@ -166,19 +164,6 @@ public final class Sidecar: Sendable {
       } catch {
         logger.error("JWKS file could not be written", metadata: ["path": "\(path)", "error": "\(error)"])
       }
-    }
-  }
-}
-
-/// The JWKS file for processes that only read files: replaced atomically (write, then rename).
-enum JWKSFile {
-  static func write(_ json: String, to path: String) throws {
-    let temporary = path + ".tmp-\(getpid())"
-    try Data(json.utf8).write(to: URL(fileURLWithPath: temporary))
-    if rename(temporary, path) != 0 {
-      let code = errno
-      try? FileManager.default.removeItem(atPath: temporary)
-      throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
     }
   }
 }

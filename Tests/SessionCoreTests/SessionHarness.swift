@@ -41,8 +41,7 @@ struct SessionHarness {
     self.clock = clock
     self.store = store
     ring = SigningKeyRing(
-      policy: SigningKeyPolicy(
-        intervalMs: config.signingKeyUpdateIntervalMs, accessTokenValidityMs: config.accessTokenValidityMs))
+      policy: SigningKeyPolicy(config: config))
     rotation = SigningKeyRotation(
       store: store, ring: ring, sealer: PrivateKeySealer(), clock: clock, logger: quietLogger)
     try rotation.synchronize()

@@ -18,10 +18,13 @@ struct ConfigReader {
     tableName("mysql.tables.signingKey", into: &c.mysql.signingKeyTable)
     tableName("mysql.tables.refreshTokens", into: &c.mysql.refreshTokenTable)
     optionalString("mysql.unixSocket", into: &c.mysql.unixSocket)
-    string("mysql.tls.mode", into: &c.mysql.tlsMode)
-    let tlsModes = ["disabled", "required", "verify-identity"]
-    if !tlsModes.contains(c.mysql.tlsMode) {
-      problem("mysql.tls.mode", "\"\(c.mysql.tlsMode)\" is not one of \(tlsModes.joined(separator: ", "))")
+    if let raw = values["mysql.tls.mode"]?.value {
+      if let mode = MySQLTLSMode(rawValue: raw) {
+        c.mysql.tlsMode = mode
+      } else {
+        let modes = MySQLTLSMode.allCases.map(\.rawValue).joined(separator: ", ")
+        problem("mysql.tls.mode", "\"\(raw)\" is not one of \(modes)")
+      }
     }
     optionalString("mysql.tls.ca", into: &c.mysql.tlsCAFile)
 

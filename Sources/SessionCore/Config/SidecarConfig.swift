@@ -1,3 +1,11 @@
+/// `mysql.tls.mode`: `required` encrypts without checking the certificate; `verify-identity` checks it and the
+/// host name.
+public enum MySQLTLSMode: String, Sendable, Equatable, CaseIterable {
+  case disabled
+  case required
+  case verifyIdentity = "verify-identity"
+}
+
 /// The sidecar's effective configuration. Key names follow the seed's configuration object
 /// (`mysql.*`, `tokens.*`, `logging.*`, `cookie.*`) plus the sidecar's own `sidecar.*` keys.
 /// Built and validated by `ConfigLoader`; every value here is in range.
@@ -13,8 +21,7 @@ public struct SidecarConfig: Sendable, Equatable {
     public var refreshTokenTable = "refresh_token"
     /// A Unix socket to the server instead of TCP (not in the seed; for a server on the same host).
     public var unixSocket: String?
-    /// `disabled`, `required` (encrypt, do not check the certificate) or `verify-identity`.
-    public var tlsMode = "disabled"
+    public var tlsMode = MySQLTLSMode.disabled
     /// CA certificates (PEM) that sign the server's certificate, for `verify-identity`.
     public var tlsCAFile: String?
   }

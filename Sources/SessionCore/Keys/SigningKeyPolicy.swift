@@ -26,6 +26,11 @@ public struct SigningKeyPolicy: Sendable, Equatable {
     self.retentionMarginMs = retentionMarginMs
   }
 
+  /// The policy the configuration asks for: `updateInterval` slots, tokens valid `accessToken.validity`.
+  public init(config: SidecarConfig) {
+    self.init(intervalMs: config.signingKeyUpdateIntervalMs, accessTokenValidityMs: config.accessTokenValidityMs)
+  }
+
   public func slotStart(containing nowMs: Int64) -> Int64 {
     // Slot starts are positive so that slot 0 stays reserved for the static key.
     max(intervalMs, (nowMs / intervalMs) * intervalMs)
