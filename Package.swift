@@ -1,21 +1,32 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// One target per concern, arrows pointing down only (see docs/architecture.md):
-//   session-sidecar → SidecarServer → SidecarProtocol, SessionCore → SessionToken → OpenSSLCrypto → COpenSSL
-//                                                        SessionCore → SessionStorage ← MySQLStore → CMariaDB
+// One target per concern, arrows pointing down only (docs/architecture.md draws the graph and says why each
+// arrow exists):
+//   session-sidecar → SidecarServer → SessionCore → SessionToken → OpenSSLCrypto → COpenSSL
+//                          │               └→ SessionStorage (+ NIOPosix thread pools) ← MySQLStore → CMariaDB
+//                          └→ SessionSidecarWire (generated types + framing; SwiftProtobuf, NIOCore)
+//   SidecarClient → SessionSidecarWire   (a client links neither libssl nor libmariadb)
+let nio: (String) -> Target.Dependency = { .product(name: $0, package: "swift-nio") }
+let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let protobuf: Target.Dependency = .product(name: "SwiftProtobuf", package: "swift-protobuf")
+
 let package = Package(
   name: "SessionSidecar",
-  platforms: [.macOS(.v14)],
+  // Synchronization.Mutex needs macOS 15.
+  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "session-sidecar", targets: ["SessionSidecarCLI"]),
     // Offline verification of access tokens against a published JWKS: no database, no sidecar call.
     .library(name: "SessionTokenVerifier", targets: ["SessionToken"]),
-    // A Swift client of the socket, with the generated wire types.
-    .library(name: "SessionSidecarClient", targets: ["SidecarClient", "SidecarProtocol"]),
+    // A Swift client of the socket: typed async calls on the wire module alone.
+    .library(name: "SessionSidecarClient", targets: ["SidecarClient"]),
+    // The wire contract alone: generated types, framing, call names.
+    .library(name: "SessionSidecarWire", targets: ["SessionSidecarWire"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,84 +40,63 @@ let package = Package(
 
     .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL"]),
     .target(name: "SessionToken", dependencies: ["OpenSSLCrypto"]),
-    .target(name: "SessionStorage"),
-    .target(
-      name: "MySQLStore",
-      dependencies: ["CMariaDB", "SessionStorage", .product(name: "Logging", package: "swift-log")]
-    ),
+    .target(name: "SessionStorage", dependencies: [nio("NIOPosix")]),
+    .target(name: "MySQLStore", dependencies: ["CMariaDB", "SessionStorage", log]),
     .target(name: "CronSchedule"),
     .target(
-      name: "SessionCore",
-      dependencies: [
-        "SessionToken", "SessionStorage", "CronSchedule", "OpenSSLCrypto",
-        .product(name: "Logging", package: "swift-log"),
-      ]
-    ),
-    .target(
-      name: "SidecarProtocol",
-      dependencies: ["SessionCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
-    ),
+      name: "SessionCore", dependencies: ["SessionToken", "SessionStorage", "CronSchedule", "OpenSSLCrypto", log]),
+    .target(name: "SessionSidecarWire", dependencies: [protobuf, nio("NIOCore")]),
     .target(
       name: "SidecarServer",
       dependencies: [
-        "SidecarProtocol", "SessionCore",
-        .product(name: "NIOCore", package: "swift-nio"),
-        .product(name: "NIOPosix", package: "swift-nio"),
-        .product(name: "NIOHTTP1", package: "swift-nio"),
-        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-        .product(name: "Logging", package: "swift-log"),
+        "SessionSidecarWire", "SessionCore", "SessionStorage", nio("NIOCore"), nio("NIOPosix"), nio("NIOHTTP1"),
+        .product(name: "NIOExtras", package: "swift-nio-extras"), log,
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ]
     ),
-    .target(
-      name: "SidecarClient",
-      dependencies: [
-        "SidecarProtocol",
-        .product(name: "NIOCore", package: "swift-nio"),
-        .product(name: "NIOPosix", package: "swift-nio"),
-        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-      ]
-    ),
+    .target(name: "SidecarClient", dependencies: ["SessionSidecarWire", nio("NIOCore"), nio("NIOPosix")]),
     .executableTarget(
       name: "SessionSidecarBenchmark",
       dependencies: [
-        "SidecarServer", "SidecarClient", "SidecarProtocol", "SessionCore", "SessionToken", "OpenSSLCrypto",
-        "SessionStorage", "MySQLStore",
-        .product(name: "NIOCore", package: "swift-nio"),
-        .product(name: "NIOPosix", package: "swift-nio"),
-        .product(name: "Logging", package: "swift-log"),
+        "SidecarServer", "SidecarClient", "SessionSidecarWire", "SessionCore", "SessionToken", "OpenSSLCrypto",
+        "SessionStorage", log,
       ]
     ),
     .executableTarget(
       name: "SessionSidecarCLI",
       dependencies: [
-        "SidecarServer", "SessionCore", "MySQLStore", "SidecarProtocol", "SidecarClient",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        .product(name: "Yams", package: "Yams"),
-        .product(name: "Logging", package: "swift-log"),
-        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        "SidecarServer", "SessionCore", "SessionStorage", "MySQLStore", "SessionSidecarWire", "SidecarClient",
+        "CronSchedule", protobuf, .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Yams", package: "Yams"), log,
       ]
     ),
+    // A program built against the client product alone; scripts/check-client-links.sh shows with ldd that it
+    // links neither libssl nor libmariadb, and the tests drive every call with it.
+    .executableTarget(
+      name: "SidecarClientExample", dependencies: ["SidecarClient"], path: "Examples/SidecarClientExample"),
 
     // Test-only helpers shared by several test targets.
-    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["MySQLStore", "SessionStorage", log], path: "Tests/TestSupport"),
     .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto", "TestSupport"]),
     .testTarget(name: "SessionTokenTests", dependencies: ["SessionToken", "OpenSSLCrypto", "TestSupport"]),
     .testTarget(name: "CronScheduleTests", dependencies: ["CronSchedule"]),
-    .testTarget(name: "MySQLStoreTests", dependencies: ["MySQLStore", "SessionStorage"]),
+    .testTarget(
+      name: "SessionSidecarWireTests",
+      dependencies: [
+        "SessionSidecarWire", nio("NIOCore"), nio("NIOEmbedded"), .product(name: "NIOTestUtils", package: "swift-nio"),
+      ]),
+    .testTarget(name: "SessionStorageTests", dependencies: ["SessionStorage", "MySQLStore", "TestSupport"]),
+    .testTarget(name: "MySQLStoreTests", dependencies: ["MySQLStore", "SessionStorage", "TestSupport"]),
     .testTarget(
       name: "SessionCoreTests",
-      dependencies: ["SessionCore", "SessionStorage", "SessionToken", "OpenSSLCrypto", "CronSchedule"]
+      dependencies: ["SessionCore", "SessionStorage", "SessionToken", "OpenSSLCrypto", "CronSchedule", "TestSupport"]
     ),
     .testTarget(
       name: "SidecarServerTests",
       dependencies: [
-        "SidecarServer", "SidecarProtocol", "SessionCore", "MySQLStore", "SidecarClient", "SessionStorage",
-        .product(name: "NIOCore", package: "swift-nio"),
-        .product(name: "NIOPosix", package: "swift-nio"),
-        .product(name: "NIOEmbedded", package: "swift-nio"),
-        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        "SidecarServer", "SessionSidecarWire", "SessionCore", "MySQLStore", "SidecarClient", "SessionStorage",
+        "CronSchedule", "TestSupport", nio("NIOCore"), nio("NIOPosix"), protobuf,
       ]
     ),
   ],

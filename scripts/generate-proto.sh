@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the committed protobuf code (Swift, Python, C) from proto/sessionsidecar/v1/sidecar.proto.
+# Regenerates the committed protobuf code (Swift, Python, C, Go) from proto/sessionsidecar/v1/sidecar.proto.
 # Needs protoc and protoc-c (Debian: protobuf-compiler, protobuf-c-compiler). protoc-gen-swift is built once
 # from the swift-protobuf version Package.swift names, into .build-protoc-gen-swift/, unless it is on PATH.
 set -euo pipefail
@@ -12,8 +12,8 @@ if [ -z "$plugin" ]; then
 fi
 
 proto=sessionsidecar/v1/sidecar.proto
-swift_out=Sources/SidecarProtocol/Generated
-python_out=clients/python/sessionsidecar_client/generated
+swift_out=Sources/SessionSidecarWire/Generated
+python_out=clients/python  # protoc writes sessionsidecar/v1/sidecar_pb2.py there: inside the sessionsidecar package
 c_out=clients/c/generated
 mkdir -p "$swift_out" "$python_out" "$c_out"
 
@@ -21,4 +21,5 @@ protoc -I proto --plugin=protoc-gen-swift="$plugin" \
   --swift_out="$swift_out" --swift_opt=Visibility=Public,FileNaming=DropPath "$proto"
 protoc -I proto --python_out="$python_out" "$proto"
 protoc-c -I proto --c_out="$c_out" "$proto"
-echo "generated: $swift_out, $python_out, $c_out"
+clients/go/generate.sh
+echo "generated: $swift_out, $python_out, $c_out, clients/go/sessionsidecarv1"

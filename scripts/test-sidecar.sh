@@ -9,7 +9,8 @@
 #   scripts/test-sidecar.sh drop [DIR]      stop, then drop its database
 #
 # The binary is $SIDECAR_BIN, else the debug build's. $SIDECAR_EXTRA_YAML is appended to the configuration
-# (top-level keys only); $SIDECAR_ACCESS_TOKEN_VALIDITY sets tokens.accessToken.validity (seconds).
+# (top-level keys only); $SIDECAR_ACCESS_TOKEN_VALIDITY sets tokens.accessToken.validity (seconds). `start`
+# saves these in DIR/settings.env, so `restart` (and SESSION_SIDECAR_RESTART) brings back the same sidecar.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 command=${1:-}
@@ -22,6 +23,12 @@ die() {
   echo "test-sidecar.sh: $*" >&2
   exit 1
 }
+
+# Settings saved by the first start win over an environment that lacks them (a restart from a client's test).
+if [ -f "$dir/settings.env" ]; then
+  # shellcheck disable=SC1091
+  . "$dir/settings.env"
+fi
 
 binary() {
   if [ -n "${SIDECAR_BIN:-}" ]; then
@@ -90,6 +97,11 @@ start() {
   local bin
   bin=$(binary)
   [ -x "$bin" ] || die "no sidecar binary at $bin (build it, or set SIDECAR_BIN)"
+  {
+    printf 'SIDECAR_BIN=%q\n' "$bin"
+    printf 'SIDECAR_ACCESS_TOKEN_VALIDITY=%q\n' "${SIDECAR_ACCESS_TOKEN_VALIDITY:-3600}"
+    printf 'SIDECAR_EXTRA_YAML=%q\n' "${SIDECAR_EXTRA_YAML:-}"
+  } >"$dir/settings.env"
   nohup "$bin" serve --config "$dir/sidecar.yaml" </dev/null >>"$dir/sidecar.log" 2>&1 &
   echo $! >"$dir/sidecar.pid"
   for _ in $(seq 1 200); do
@@ -124,6 +136,7 @@ restart)
 drop)
   stop
   mysql_admin "DROP DATABASE IF EXISTS \`$(database)\`"
+  rm -f "$dir/settings.env" "$dir/kek.bin"
   ;;
 env)
   echo "export SESSION_SIDECAR_SOCKET=$dir/sidecar.sock"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, starts a private MariaDB (.run/mariadb), builds, runs the Swift
-# tests (unit and integration, against that MariaDB), then the Python cross-language suite (PyJWT, joserfc,
-# raw-socket hostile input) against a sidecar started here. Exits non-zero when any test fails.
+# tests (unit, socket-level on the in-memory store, and integration against that MariaDB), checks that the
+# Swift client links no crypto or database library, then starts a sidecar process (scripts/test-sidecar.sh)
+# and runs every client's suite against it: the Swift example program, Python (sync and asyncio), C (under
+# valgrind) and Go; finally validates the deploy files. Exits non-zero when anything fails.
 #   SIDECAR_REQUIRE_TESTVECTORS=1 makes the Wycheproof tests fail instead of skipping when ../shared is absent.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,60 +12,42 @@ cd "$repo"
 scripts/install-deps.sh
 scripts/mariadb.sh start
 eval "$(scripts/mariadb.sh env)"
+# MySQL tests run even without a server (and then fail), so this command cannot pass without them.
 export SIDECAR_REQUIRE_MYSQL=1
 if [ ! -d ../shared/testvectors/wycheproof ]; then
-  echo "test.sh: ../shared/testvectors/wycheproof not found: the Wycheproof tests will print SKIPPED"
+  echo "test.sh: ../shared/testvectors/wycheproof not found: the Wycheproof tests will show as skipped"
 fi
 
 swift build --build-tests
-status=0
-swift test --skip-build || status=$?
-
-# The Python suite talks to a real sidecar process on a database of its own.
-db="sidecar_test_python_$$"
-work=$(mktemp -d /tmp/sidecar-python-XXXXXX)
-mysql_admin() { mariadb -h "$SIDECAR_TEST_MYSQL_HOST" -P "$SIDECAR_TEST_MYSQL_PORT" -u "$SIDECAR_TEST_MYSQL_USER" \
-  -p"$SIDECAR_TEST_MYSQL_PASSWORD" -e "$1"; }
-mysql_admin "CREATE DATABASE \`$db\`"
-http_port=$((20000 + $$ % 20000))
-cat > "$work/sidecar.yaml" <<YAML
-mysql:
-  host: $SIDECAR_TEST_MYSQL_HOST
-  port: $SIDECAR_TEST_MYSQL_PORT
-  user: $SIDECAR_TEST_MYSQL_USER
-  password: $SIDECAR_TEST_MYSQL_PASSWORD
-  database: $db
-  connectionLimit: 8
-tokens:
-  refreshToken:
-    renewTokenPath: /auth/session/refresh
-cookie:
-  domain: localhost
-  secure: true
-sidecar:
-  socketPath: $work/sidecar.sock
-  jwksFile: $work/jwks.json
-  http:
-    address: 127.0.0.1:$http_port
-YAML
-"$(swift build --show-bin-path)/session-sidecar" serve --config "$work/sidecar.yaml" > "$work/sidecar.log" 2>&1 &
-sidecar_pid=$!
-cleanup() {
-  kill "$sidecar_pid" 2>/dev/null || true
-  wait "$sidecar_pid" 2>/dev/null || true
-  mysql_admin "DROP DATABASE IF EXISTS \`$db\`" || true
-  rm -rf "$work"
+failed=()
+run() {
+  local name=$1
+  shift
+  echo "=== $name"
+  if ! "$@"; then failed+=("$name"); fi
 }
-trap cleanup EXIT
-for _ in $(seq 1 100); do [ -S "$work/sidecar.sock" ] && break; sleep 0.1; done
-if [ ! -S "$work/sidecar.sock" ]; then
-  echo "test.sh: the sidecar did not start:"; cat "$work/sidecar.log"; exit 1
-fi
-SIDECAR_SOCKET="$work/sidecar.sock" SIDECAR_JWKS_FILE="$work/jwks.json" \
-  SIDECAR_JWKS_URL="http://127.0.0.1:$http_port/.well-known/jwks.json" clients/python/run_tests.sh || status=$?
 
-if [ "$status" -ne 0 ]; then
-  echo "test.sh: FAILED (see above)"
-  echo "--- sidecar log (python suite) ---"; tail -50 "$work/sidecar.log"
+run "swift test" swift test --skip-build
+run "client links no libssl/libmariadb" scripts/check-client-links.sh
+
+# One sidecar process for the client suites; their restart tests restart it through SESSION_SIDECAR_RESTART.
+bin=$(swift build --show-bin-path)
+export SIDECAR_BIN=$bin/session-sidecar
+clients_dir=$repo/.run/ci-clients
+scripts/test-sidecar.sh drop "$clients_dir" >/dev/null 2>&1 || true
+scripts/test-sidecar.sh start "$clients_dir"
+eval "$(scripts/test-sidecar.sh env "$clients_dir")"
+trap 'scripts/test-sidecar.sh drop "$clients_dir" >/dev/null 2>&1 || true' EXIT
+run "Swift client example" "$bin/SidecarClientExample"
+run "Python client" make -C clients/python test
+run "C client" make -C clients/c test
+run "Go client" make -C clients/go test
+run "deploy files" scripts/check-deploy.sh
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "test.sh: FAILED: ${failed[*]}"
+  echo "--- sidecar log (client suites) ---"
+  tail -50 "$clients_dir/sidecar.log" || true
+  exit 1
 fi
-exit "$status"
+echo "test.sh: every suite passed"

@@ -1,9 +1,9 @@
 import Foundation
 import Logging
 import SessionCore
+import SessionSidecarWire
 import SessionStorage
 import SidecarClient
-import SidecarProtocol
 import SidecarServer
 
 /// Rows 5a–c: VerifySession end to end through the Unix socket, against a `Sidecar` running in this process
@@ -25,11 +25,12 @@ struct SocketBenchmarks {
 
   func run() async throws -> Results {
     let socketPath = NSTemporaryDirectory() + "session-sidecar-benchmark-\(getpid()).sock"
+    let database = try await SessionDatabase.open(requestThreads: 4) { InMemorySessionStore() }
     let sidecar = Sidecar(
-      config: .benchmark(socketPath: socketPath), store: InMemorySessionStore(), clock: SystemClock(), logger: logger)
+      config: .benchmark(socketPath: socketPath), database: database, clock: SystemClock(), logger: logger)
     try await sidecar.prepare()
     return try await withThrowingTaskGroup(of: Void.self) { group in
-      group.addTask { try await sidecar.run(cleanup: nil, signals: []) }
+      group.addTask { try await sidecar.run(cleanup: ExpiredDataCleanup?.none, signals: []) }
       defer { group.cancelAll() }
       try await sidecar.waitUntilListening()
       return try await measure(socketPath: socketPath)

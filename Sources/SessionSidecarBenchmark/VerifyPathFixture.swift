@@ -27,17 +27,18 @@ struct VerifyPathFixture {
   let keyRing: SigningKeyRing
   let accessToken: String
 
-  init(logger: Logger) throws {
+  init(logger: Logger) async throws {
     let config = SidecarConfig.benchmark()
-    let store = InMemorySessionStore()
+    let store = try await SessionDatabase.open(requestThreads: 1) { InMemorySessionStore() }
     let clock = SystemClock()
     let keyRing = SigningKeyRing(
       policy: SigningKeyPolicy(config: config))
-    try SigningKeyRotation(store: store, ring: keyRing, sealer: PrivateKeySealer(), clock: clock, logger: logger)
-      .synchronize()
+    try await SigningKeyRotation(
+      database: store, ring: keyRing, sealer: PrivateKeySealer(), clock: clock, logger: logger
+    ).synchronize()
     service = SessionService(
-      config: config, store: store, keyRing: keyRing, revocations: RevocationSet(), clock: clock, logger: logger)
-    let issued = try service.createSession(
+      config: config, database: store, keyRing: keyRing, revocations: RevocationSet(), clock: clock, logger: logger)
+    let issued = try await service.createSession(
       CreateSessionInput(userID: "user-42", accessTokenPayloadJSON: Self.customClaims))
     guard let token = issued.accessToken?.token else { throw BenchmarkError.setupFailed("no access token issued") }
     self.keyRing = keyRing

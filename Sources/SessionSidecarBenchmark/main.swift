@@ -38,7 +38,7 @@ let warmup = Duration.seconds(1)
 progress("1/4 openssl speed -seconds 3 rsa2048")
 let openSSL = try OpenSSLSpeed.measure(seconds: 3)
 
-let fixture = try VerifyPathFixture(logger: logger)
+let fixture = try await VerifyPathFixture(logger: logger)
 progress("2/4 RSA check, AccessTokenVerifier.verify and SessionService.verify, interleaved")
 let layers = try VerifyPathBenchmarks(fixture: fixture, warmup: warmup, duration: duration).run()
 let (bareRSA, tokenVerifier, service) = (layers.bareSignatureCheck, layers.accessTokenVerifier, layers.sessionService)

@@ -1,6 +1,6 @@
 import ArgumentParser
+import SessionSidecarWire
 import SidecarClient
-import SidecarProtocol
 
 struct HealthCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import SessionCore
-import SessionStorage
 
 struct KeysCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -14,8 +13,9 @@ struct KeysCommand: AsyncParsableCommand {
 
     func run() async throws {
       do {
-        let store = try Startup.openDatabase(configPath: options.config).store
-        let keys = try store.signingKeys()
+        let database = try await Startup.openDatabase(configPath: options.config).database
+        let keys = try await database.run { try $0.signingKeys() }
+        await database.close()
         print("kid\tkind\talg\tslot_start_ms\tcreated_at_ms\texpires_at_ms\tsealed")
         for key in keys {
           print(
@@ -38,16 +38,18 @@ extension KeysCommand {
 
     func run() async throws {
       do {
-        let (config, logger, sealer, store) = try Startup.openDatabase(configPath: options.config).parts
+        let (config, logger, sealer, database) = try await Startup.openDatabase(configPath: options.config).parts
         let clock = SystemClock()
         let ring = SigningKeyRing(
           policy: SigningKeyPolicy(config: config))
-        let rotation = SigningKeyRotation(store: store, ring: ring, sealer: sealer, clock: clock, logger: logger)
+        let rotation = SigningKeyRotation(database: database, ring: ring, sealer: sealer, clock: clock, logger: logger)
         let now = clock.nowMs()
         // The key owns a slot that starts one publish lead from now, so every verifier that refreshes its key
         // set within that time knows it before the first token it signs.
         let signsFrom = now + ring.policy.publishLeadMs
-        guard try rotation.create(kind: .dynamic, slotStartMs: signsFrom, nowMs: now) else {
+        let created = try await rotation.create(kind: .dynamic, slotStartMs: signsFrom, nowMs: now)
+        await database.close()
+        guard created else {
           printError("error: a key for that instant already exists; try again")
           throw ExitCode(1)
         }

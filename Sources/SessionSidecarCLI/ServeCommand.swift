@@ -20,17 +20,18 @@ struct ServeCommand: AsyncParsableCommand {
   }
 
   private func serve() async throws {
-    let (config, logger, sealer, store) = try Startup.openDatabase(configPath: options.config).parts
-    let sidecar = Sidecar(config: config, store: store, logger: logger, sealer: sealer)
+    let (config, logger, sealer, database) = try await Startup.openDatabase(configPath: options.config).parts
+    let sidecar = Sidecar(config: config, database: database, logger: logger, sealer: sealer)
     do {
       try await sidecar.prepare()
     } catch {
+      await database.close()
       printError("error: cannot load signing keys and revocations: \(error)")
       throw ExitCodeError.database
     }
     // Validated when the configuration was loaded.
     let schedule = try CronExpression(parsing: config.refreshToken.removalCronjobInterval)
-    let cleanup = ExpiredDataCleanup(schedule: schedule, store: store, logger: logger)
+    let cleanup = ExpiredDataCleanup(schedule: schedule, database: database, logger: logger)
     logger.info(
       "session-sidecar starting",
       metadata: [

@@ -3,6 +3,7 @@ import Logging
 import MySQLStore
 import SessionCore
 import SessionStorage
+import SidecarServer
 
 /// The steps every command that needs the database shares: configuration, logging, the store.
 enum Startup {
@@ -16,21 +17,31 @@ enum Startup {
   }
 
   /// What every command that works on the database starts with, in this order: the configuration, logging,
-  /// the key-encryption key (configuration errors first), then the store.
+  /// the key-encryption key (configuration errors first), then the database.
   struct Opened {
     let config: SidecarConfig
     let logger: Logger
     let sealer: PrivateKeySealer
-    let store: MySQLSessionStore
+    let database: SessionDatabase
 
-    var parts: (SidecarConfig, Logger, PrivateKeySealer, MySQLSessionStore) { (config, logger, sealer, store) }
+    var parts: (SidecarConfig, Logger, PrivateKeySealer, SessionDatabase) { (config, logger, sealer, database) }
   }
 
-  static func openDatabase(configPath: String) throws -> Opened {
+  /// Connects on the database's own threads (Connector/C never runs on Swift's cooperative pool).
+  static func openDatabase(configPath: String) async throws -> Opened {
     let config = try loadConfig(configPath)
     let logger = bootstrapLogging(config)
     let sealer = try keySealer(config, logger: logger)
-    return Opened(config: config, logger: logger, sealer: sealer, store: try connectStore(config, logger: logger))
+    let mysql = mysqlConfiguration(config)
+    do {
+      let database = try await SessionDatabase.open(requestThreads: Sidecar.requestThreads(config)) {
+        try MySQLSessionStore.connect(mysql, logger: logger)
+      }
+      return Opened(config: config, logger: logger, sealer: sealer, database: database)
+    } catch {
+      printError("error: \(error)")
+      throw ExitCodeError.database
+    }
   }
 
   static func bootstrapLogging(_ config: SidecarConfig) -> Logger {
@@ -43,7 +54,7 @@ enum Startup {
     return Logger(label: "session-sidecar")
   }
 
-  static func connectStore(_ config: SidecarConfig, logger: Logger) throws -> MySQLSessionStore {
+  static func mysqlConfiguration(_ config: SidecarConfig) -> MySQLConfiguration {
     var mysql = MySQLConfiguration(
       host: config.mysql.host, port: config.mysql.port, user: config.mysql.user, password: config.mysql.password,
       database: config.mysql.database, connectionLimit: config.mysql.connectionLimit,
@@ -54,12 +65,7 @@ enum Startup {
     case .required: mysql.tls = .required
     case .verifyIdentity: mysql.tls = .verifyIdentity(caFile: config.mysql.tlsCAFile)
     }
-    do {
-      return try MySQLSessionStore.connect(mysql, logger: logger)
-    } catch {
-      printError("error: \(error)")
-      throw ExitCodeError.database
-    }
+    return mysql
   }
 
   static func keySealer(_ config: SidecarConfig, logger: Logger) throws -> PrivateKeySealer {

@@ -79,7 +79,9 @@ public final class InMemorySessionStore: SessionStore {
 
   public func deleteExpiredSessions(nowMs: Int64, limit: Int) throws -> Int {
     try access { state in
-      let expired = state.sessions.values.filter { $0.expiresAtMs < nowMs }.prefix(limit).map(\.handle)
+      // Oldest first, as the MySQL store deletes them.
+      let expired = state.sessions.values.filter { $0.expiresAtMs < nowMs }
+        .sorted { ($0.expiresAtMs, $0.handle) < ($1.expiresAtMs, $1.handle) }.prefix(limit).map(\.handle)
       for handle in expired { state.sessions.removeValue(forKey: handle) }
       return expired.count
     }
@@ -124,6 +126,10 @@ public final class InMemorySessionStore: SessionStore {
 
   public func ping() throws {
     try access { _ in }
+  }
+
+  public func close() {
+    outage.withLock { $0 = .unavailable("the store is closed") }
   }
 
   private static func appendRevocation(_ handle: String, nowMs: Int64, expiresAtMs: Int64, to state: inout State) {

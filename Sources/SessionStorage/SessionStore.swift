@@ -1,6 +1,7 @@
 /// Storage of sessions, signing keys and the revocation log. Every method blocks the calling thread until
-/// the store answers; callers run them off the event loops (a thread pool). Implementations: `MySQLStore`
-/// (the source of truth, shared by many sidecars) and `InMemorySessionStore` (tests of the session rules).
+/// the store answers, so the sidecar reaches a store only through `SessionDatabase`, which runs these calls
+/// on threads of its own. Implementations: `MySQLStore` (the source of truth, shared by many sidecars) and
+/// `InMemorySessionStore` (tests of the session rules and of the socket without a database).
 public protocol SessionStore: Sendable {
   // MARK: Sessions
 
@@ -49,6 +50,8 @@ public protocol SessionStore: Sendable {
 
   /// Round trip to the database; throws when it cannot be reached.
   func ping() throws
+  /// Releases the connections; later calls throw `StoreError.unavailable`.
+  func close()
 }
 
 /// What `SessionStore.updateSession` does with the row it read.

@@ -1,204 +1,135 @@
 import NIOCore
 import NIOPosix
-import SidecarProtocol
-import SwiftProtobuf
+import SessionSidecarWire
 import Synchronization
 
-/// A Swift client of the sidecar's socket: frames requests, matches responses to them by id, and lets
-/// many calls share one connection at once (pipelining). Used by the CLI, the tests and the benchmark.
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A Swift client of the sidecar's socket, built on the wire module alone (no crypto, no database library).
+/// Many tasks may share one client: requests are pipelined on one connection and matched to responses by id.
+/// A call made after the connection dropped (the sidecar restarted) connects again; a call in flight when it
+/// drops fails with `SidecarClientError.connectionClosed`. Every call has a timeout.
 public final class SidecarClient: Sendable {
-  public enum ClientError: Error, Sendable, Equatable {
-    case connectionClosed
-    case malformedResponse
+  /// The environment variable read when no socket path is given.
+  public static let socketEnvironmentVariable = "SESSION_SIDECAR_SOCKET"
+  public static let defaultSocketPath = "/run/session-sidecar/sidecar.sock"
+
+  public let socketPath: String
+  public let defaultTimeout: Duration
+  private let group: any EventLoopGroup
+  private let connection: Mutex<ClientConnection?>
+
+  private init(
+    socketPath: String, defaultTimeout: Duration, group: any EventLoopGroup, connection: ClientConnection
+  ) {
+    self.socketPath = socketPath
+    self.defaultTimeout = defaultTimeout
+    self.group = group
+    self.connection = Mutex(connection)
   }
 
-  private let channel: any Channel
-  private let pending: PendingResponses
-
-  private init(channel: any Channel, pending: PendingResponses) {
-    self.channel = channel
-    self.pending = pending
-  }
-
+  /// Connects to `socketPath`, else to `$SESSION_SIDECAR_SOCKET`, else to the default path.
   public static func connect(
-    socketPath: String, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    socketPath: String? = nil, defaultTimeout: Duration = .seconds(10),
+    group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
   ) async throws -> SidecarClient {
-    let pending = PendingResponses()
-    let channel = try await ClientBootstrap(group: group)
-      .channelInitializer { channel in
-        channel.eventLoop.makeCompletedFuture {
-          try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ResponseFrameDecoder()))
-          try channel.pipeline.syncOperations.addHandler(ResponseHandler(pending: pending))
-        }
-      }
-      .connect(unixDomainSocketPath: socketPath).get()
-    return SidecarClient(channel: channel, pending: pending)
+    let path = socketPath ?? environmentSocketPath() ?? defaultSocketPath
+    let connection = try await ClientConnection.open(socketPath: path, group: group)
+    return SidecarClient(socketPath: path, defaultTimeout: defaultTimeout, group: group, connection: connection)
   }
 
-  /// Sends `request` (its id is assigned here) and waits for the matching response.
-  public func call(_ request: WireRequest) async throws -> WireResponse {
-    var request = request
-    request.id = pending.nextID()
-    let id = request.id
-    let pending = self.pending
-    let bytes: [UInt8] = try request.serializedBytes()
-    var frame = channel.allocator.buffer(capacity: bytes.count + 4)
-    frame.writeInteger(UInt32(bytes.count))
-    frame.writeBytes(bytes)
-    return try await withCheckedThrowingContinuation { continuation in
-      pending.register(id: id, continuation)
-      channel.writeAndFlush(frame).whenFailure { error in
-        pending.fail(id: id, error)
-      }
+  static func environmentSocketPath() -> String? {
+    guard let value = getenv(socketEnvironmentVariable) else { return nil }
+    let path = String(cString: value)
+    return path.isEmpty ? nil : path
+  }
+
+  /// Sends `request` (its id is assigned here) and waits for the matching response, whatever its status.
+  public func call(_ request: WireRequest, timeout: Duration? = nil) async throws -> WireResponse {
+    try await openConnection().send(request, timeout: timeout ?? defaultTimeout)
+  }
+
+  /// Sends `request` and returns the response when its status is OK; otherwise throws `SidecarCallError`.
+  func checkedCall(_ request: WireRequest, timeout: Duration?) async throws -> WireResponse {
+    let response = try await call(request, timeout: timeout)
+    guard response.status.code == .ok else { throw SidecarCallError(response.status) }
+    return response
+  }
+
+  /// Opens a server stream (WatchSigningKeys): every OK response on the request's id, until the connection
+  /// closes (the stream then throws `connectionClosed`) or a non-OK status ends it (`SidecarCallError`).
+  func stream(_ request: WireRequest) async throws -> AsyncThrowingStream<WireResponse, any Error> {
+    try await openConnection().openStream(request)
+  }
+
+  /// The live connection, or a new one when the last has closed.
+  private func openConnection() async throws -> ClientConnection {
+    if let current = connection.withLock({ $0 }), current.isOpen { return current }
+    let fresh = try await ClientConnection.open(socketPath: socketPath, group: group)
+    let (winner, loser) = connection.withLock { slot -> (ClientConnection, ClientConnection?) in
+      if let current = slot, current.isOpen { return (current, fresh) }
+      slot = fresh
+      return (fresh, nil)
     }
+    await loser?.close()
+    return winner
   }
 
-  /// Opens a WatchSigningKeys stream: the key set now, then again each time it changes, until the connection
-  /// closes or the stream's consumer stops.
-  public func watchSigningKeys() async throws -> AsyncThrowingStream<
-    Sessionsidecar_V1_GetSigningKeysResponse, any Error
-  > {
-    var request = WireRequest()
-    request.watchSigningKeys = .init()
-    request.id = pending.nextID()
-    let (stream, continuation) = AsyncThrowingStream.makeStream(
-      of: Sessionsidecar_V1_GetSigningKeysResponse.self, throwing: (any Error).self)
-    pending.openStream(id: request.id, continuation)
-    let bytes: [UInt8] = try request.serializedBytes()
-    var frame = channel.allocator.buffer(capacity: bytes.count + 4)
-    frame.writeInteger(UInt32(bytes.count))
-    frame.writeBytes(bytes)
-    try await channel.writeAndFlush(frame)
-    return stream
-  }
-
-  /// Sends raw bytes as they are (for tests of hostile input).
+  /// Sends raw bytes as they are on the current connection (for tests of hostile input).
   public func sendRaw(_ bytes: [UInt8]) async throws {
-    try await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes))
+    guard let current = connection.withLock({ $0 }) else { throw SidecarClientError.connectionClosed }
+    try await current.channel.writeAndFlush(current.channel.allocator.buffer(bytes: bytes))
   }
 
   /// Waits for the response with `id` to a request sent by `sendRaw` (0 for connection-level errors).
   public func awaitResponse(id: UInt64) async throws -> WireResponse {
-    try await withCheckedThrowingContinuation { continuation in pending.register(id: id, continuation) }
+    guard let current = connection.withLock({ $0 }) else { throw SidecarClientError.connectionClosed }
+    return try await withCheckedThrowingContinuation { continuation in
+      current.pending.register(id: id, continuation)
+    }
   }
 
-  public var isOpen: Bool { channel.isActive }
+  /// Returns once the current connection has closed (for tests of a server that closes it).
+  public func awaitConnectionClose() async {
+    try? await connection.withLock { $0 }?.channel.closeFuture.get()
+  }
+
+  /// Whether the current connection is open (a later call reconnects when it is not).
+  public var isOpen: Bool { connection.withLock { $0 }?.isOpen ?? false }
 
   public func close() async {
-    try? await channel.close()
+    await connection.withLock { $0 }?.close()
   }
 }
 
-/// Responses waited for, by request id. Responses that arrive before anyone waits are kept.
-final class PendingResponses: Sendable {
-  private struct State {
-    var nextID: UInt64 = 1
-    var waiting: [UInt64: CheckedContinuation<WireResponse, any Error>] = [:]
-    var arrived: [UInt64: WireResponse] = [:]
-    var streams: [UInt64: AsyncThrowingStream<Sessionsidecar_V1_GetSigningKeysResponse, any Error>.Continuation] = [:]
-    var closed = false
-  }
+/// The call could not be made or answered: the transport failed.
+public enum SidecarClientError: Error, Sendable, Equatable, CustomStringConvertible {
+  case connectionClosed
+  case malformedResponse
+  case timedOut
 
-  private let state = Mutex(State())
-
-  func nextID() -> UInt64 {
-    state.withLock { state in
-      defer { state.nextID += 1 }
-      return state.nextID
+  public var description: String {
+    switch self {
+    case .connectionClosed: "the connection to the sidecar closed"
+    case .malformedResponse: "the sidecar sent a response that does not decode"
+    case .timedOut: "the sidecar did not answer in time"
     }
-  }
-
-  func register(id: UInt64, _ continuation: CheckedContinuation<WireResponse, any Error>) {
-    let ready: Result<WireResponse, any Error>? = state.withLock { state in
-      if let response = state.arrived.removeValue(forKey: id) { return .success(response) }
-      if state.closed { return .failure(SidecarClient.ClientError.connectionClosed) }
-      state.waiting[id] = continuation
-      return nil
-    }
-    if let ready { continuation.resume(with: ready) }
-  }
-
-  func openStream(
-    id: UInt64, _ continuation: AsyncThrowingStream<Sessionsidecar_V1_GetSigningKeysResponse, any Error>.Continuation
-  ) {
-    let closed = state.withLock { state in
-      if !state.closed { state.streams[id] = continuation }
-      return state.closed
-    }
-    if closed { continuation.finish(throwing: SidecarClient.ClientError.connectionClosed) }
-  }
-
-  func deliver(_ response: WireResponse) {
-    if let stream = state.withLock({ $0.streams[response.id] }) {
-      if response.status.code == .ok {
-        stream.yield(response.watchSigningKeys)
-      } else {
-        stream.finish(throwing: SidecarClient.ClientError.malformedResponse)
-      }
-      return
-    }
-    let waiter = state.withLock { state -> CheckedContinuation<WireResponse, any Error>? in
-      if let waiter = state.waiting.removeValue(forKey: response.id) { return waiter }
-      state.arrived[response.id] = response
-      return nil
-    }
-    waiter?.resume(returning: response)
-  }
-
-  func fail(id: UInt64, _ error: any Error) {
-    state.withLock { $0.waiting.removeValue(forKey: id) }?.resume(throwing: error)
-  }
-
-  func closeAll() {
-    let (waiters, streams) = state.withLock { state in
-      state.closed = true
-      defer {
-        state.waiting = [:]
-        state.streams = [:]
-      }
-      return (Array(state.waiting.values), Array(state.streams.values))
-    }
-    for waiter in waiters { waiter.resume(throwing: SidecarClient.ClientError.connectionClosed) }
-    for stream in streams { stream.finish() }
   }
 }
 
-struct ResponseFrameDecoder: ByteToMessageDecoder {
-  typealias InboundOut = ByteBuffer
-  /// A response larger than this means the peer is not a sidecar; the connection is closed.
-  static let maxFrameBytes = 64 << 20
+/// The sidecar answered with a non-OK status: the call itself could not be carried out.
+public struct SidecarCallError: Error, Sendable, Equatable, CustomStringConvertible {
+  public let code: WireCode
+  public let message: String
 
-  mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-    guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return .needMoreData }
-    guard length <= Self.maxFrameBytes else { throw SidecarClient.ClientError.malformedResponse }
-    guard buffer.readableBytes >= 4 + Int(length) else { return .needMoreData }
-    buffer.moveReaderIndex(forwardBy: 4)
-    context.fireChannelRead(wrapInboundOut(buffer.readSlice(length: Int(length))!))
-    return .continue
-  }
-}
-
-final class ResponseHandler: ChannelInboundHandler {
-  typealias InboundIn = ByteBuffer
-  private let pending: PendingResponses
-
-  init(pending: PendingResponses) { self.pending = pending }
-
-  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-    let frame = unwrapInboundIn(data)
-    guard let response = try? WireResponse(serializedBytes: Array(frame.readableBytesView)) else {
-      context.close(promise: nil)
-      return
-    }
-    pending.deliver(response)
+  public init(_ status: WireStatus) {
+    code = status.code
+    message = status.message
   }
 
-  func channelInactive(context: ChannelHandlerContext) {
-    pending.closeAll()
-    context.fireChannelInactive()
-  }
-
-  func errorCaught(context: ChannelHandlerContext, error: any Error) {
-    context.close(promise: nil)
-  }
+  public var description: String { "\(code) (\(code.rawValue)): \(message)" }
 }

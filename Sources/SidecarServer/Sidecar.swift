@@ -16,13 +16,9 @@ public final class Sidecar: Sendable {
   public let keyRing: SigningKeyRing
   public let rotation: SigningKeyRotation
   public let revocations: RevocationSet
-  let store: any SessionStore
+  public let database: SessionDatabase
   let clock: any WallClock
   let logger: Logger
-  /// Runs the database calls of client requests.
-  let threadPool: NIOThreadPool
-  /// Runs the background rounds (keys, revocations, cleanup), so a backlog of slow requests never delays them.
-  let backgroundPool: NIOThreadPool
   let watchers: SigningKeyWatchers
   let socketServer: SocketServer
   let group: any EventLoopGroup
@@ -30,17 +26,18 @@ public final class Sidecar: Sendable {
   let instanceID = RandomIdentifier.uuid()
   private let databaseHealthy = Mutex(true)
   private let publishedGeneration = Mutex(-1)
+  private let serviceGroup = Mutex<ServiceGroup?>(nil)
 
   /// How often the key ring is reloaded from the database; well under the policy's publish lead.
   public static let keySyncIntervalMs: Int64 = 5000
 
   public init(
-    config: SidecarConfig, store: any SessionStore, clock: any WallClock = SystemClock(), logger: Logger,
+    config: SidecarConfig, database: SessionDatabase, clock: any WallClock = SystemClock(), logger: Logger,
     keyPolicy: SigningKeyPolicy? = nil, sealer: PrivateKeySealer = PrivateKeySealer(),
     group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
   ) {
     self.config = config
-    self.store = store
+    self.database = database
     self.clock = clock
     self.logger = logger
     self.keyRing = SigningKeyRing(
@@ -48,62 +45,62 @@ public final class Sidecar: Sendable {
       usesDynamicKeys: config.accessToken.dynamicSigningKey && config.accessToken.signingKeyFile == nil)
     self.revocations = RevocationSet()
     self.rotation = SigningKeyRotation(
-      store: store, ring: keyRing, sealer: sealer, clock: clock, logger: logger,
+      database: database, ring: keyRing, sealer: sealer, clock: clock, logger: logger,
       userKeyFile: config.accessToken.signingKeyFile.map {
         UserSigningKeyFile(path: $0, accessTokenValidityMs: config.accessTokenValidityMs)
       })
     self.service = SessionService(
-      config: config, store: store, keyRing: keyRing, revocations: revocations, clock: clock, logger: logger)
+      config: config, database: database, keyRing: keyRing, revocations: revocations, clock: clock, logger: logger)
     self.group = group
-    self.threadPool = NIOThreadPool(numberOfThreads: min(max(config.mysql.connectionLimit, 2), 32))
     self.watchers = SigningKeyWatchers(keyRing: keyRing, clock: clock)
     self.socketServer = SocketServer(
-      config: config, dispatcher: RequestDispatcher(service: service, clock: clock), threadPool: threadPool,
-      watchers: watchers, group: group, logger: logger)
-    self.backgroundPool = NIOThreadPool(numberOfThreads: 2)
-    threadPool.start()
-    backgroundPool.start()
+      config: config, dispatcher: RequestDispatcher(service: service, clock: clock), watchers: watchers,
+      group: group, logger: logger)
+  }
+
+  /// The number of threads that run client calls on the database: the pool's size, at least 2, at most 32.
+  public static func requestThreads(_ config: SidecarConfig) -> Int {
+    min(max(config.mysql.connectionLimit, 2), 32)
   }
 
   /// Loads keys (creating the ones due) and the revocation log. Throws when the database cannot be used;
-  /// the process should then exit with the error.
+  /// the process should then exit with the error, and `waitUntilListening` fails with it.
   public func prepare() async throws {
-    try await backgroundPool.runIfActive { [self] in
-      try rotation.synchronize()
+    do {
+      try await rotation.synchronize()
       if let path = config.accessToken.signingKeyFile, !keyRing.snapshot.keys.contains(where: \.isUserSupplied) {
-        throw SessionError.failedPrecondition(
-          "tokens.accessToken.signingKey.file: \(path) holds no usable RSA private key (PEM, at least 2048 bits)")
+        throw SigningKeyError.keyFileNotAnRSAKey(path: path)
       }
-      try revocations.synchronize(from: store, nowMs: clock.nowMs())
+      try await revocations.synchronize(from: database, nowMs: clock.nowMs())
       publishKeysIfChanged()
+    } catch {
+      socketServer.abandon(error)
+      throw error
     }
   }
 
-  /// Completes once the socket accepts connections (or fails if it cannot be bound).
+  /// Completes once the socket accepts connections; fails if it cannot be bound or the start failed.
   public func waitUntilListening() async throws {
     try await socketServer.listening.futureResult.get()
   }
 
-  /// The services to run, in start order; they stop in reverse.
+  /// The services to run, in start order; they stop in reverse: the socket server drains first, the
+  /// database (its threads and connections) closes last.
   public func services(cleanup: ExpiredDataCleanup?) -> [any Service] {
     var services: [any Service] = [
-      PeriodicJob(
-        name: "signing-key sync", intervalMs: Self.keySyncIntervalMs, threadPool: backgroundPool, logger: logger
-      ) { [self] in
-        try trackDatabase { try rotation.synchronize() }
+      DatabaseService(database: database),
+      PeriodicJob(name: "signing-key sync", intervalMs: Self.keySyncIntervalMs, logger: logger) { [self] in
+        try await trackDatabase { try await rotation.synchronize() }
         publishKeysIfChanged()
       },
       PeriodicJob(
-        name: "revocation sync", intervalMs: Int64(config.accessToken.revocationSyncIntervalMs),
-        threadPool: backgroundPool, logger: logger
+        name: "revocation sync", intervalMs: Int64(config.accessToken.revocationSyncIntervalMs), logger: logger
       ) { [self] in
-        try trackDatabase { try revocations.synchronize(from: store, nowMs: clock.nowMs()) }
+        try await trackDatabase { try await revocations.synchronize(from: database, nowMs: clock.nowMs()) }
       },
     ]
     if let cleanup {
-      services.append(
-        CleanupScheduler(
-          cleanup: cleanup, clock: clock, claimant: instanceID, threadPool: backgroundPool, logger: logger))
+      services.append(CleanupScheduler(cleanup: cleanup, clock: clock, claimant: instanceID, logger: logger))
     }
     if let address = config.sidecar.httpAddress.flatMap(LoopbackAddress.init(parsing:)) {
       services.append(JWKSHTTPServer(address: address, keyRing: keyRing, clock: clock, group: group, logger: logger))
@@ -112,20 +109,25 @@ public final class Sidecar: Sendable {
     return services
   }
 
-  /// Runs until SIGTERM/SIGINT (or until the task is cancelled), then drains and stops.
+  /// Runs until SIGTERM/SIGINT, `shutdown()` or cancellation, then drains and stops every service.
   public func run(cleanup: ExpiredDataCleanup?, signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
     let group = ServiceGroup(
       services: services(cleanup: cleanup), gracefulShutdownSignals: signals, cancellationSignals: [],
       logger: logger)
+    serviceGroup.withLock { $0 = group }
+    defer { socketServer.abandon(SocketServerNeverStarted()) }
     try await group.run()
-    try await threadPool.shutdownGracefully()
-    try await backgroundPool.shutdownGracefully()
+  }
+
+  /// Starts a graceful shutdown, as SIGTERM does.
+  public func shutdown() async {
+    await serviceGroup.withLock { $0 }?.triggerGracefulShutdown()
   }
 
   /// Logs the moments the database is lost and regained, once each.
-  private func trackDatabase(_ body: () throws -> Void) throws {
+  private func trackDatabase(_ body: () async throws -> Void) async throws {
     do {
-      try body()
+      try await body()
       if databaseHealthy.withLock({
         let was = $0
         $0 = true

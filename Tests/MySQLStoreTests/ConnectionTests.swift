@@ -1,14 +1,17 @@
 import Foundation
 import SessionStorage
+import TestSupport
 import Testing
 
 @testable import MySQLStore
 
 @Suite("Connecting and recovering")
 struct ConnectionTests {
-  @Test("a wrong password is reported as misconfigured, without the password")
-  func badPassword() throws {
-    try TestDatabase.with { database in
+  @Test(
+    "a wrong password is reported as misconfigured, without the password",
+    .enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func badPassword() async throws {
+    try await TestDatabase.with { database in
       var configuration = database.configuration
       configuration.password = "not-the-password-4711"
       #expect {
@@ -22,9 +25,11 @@ struct ConnectionTests {
     }
   }
 
-  @Test("an unknown database is reported as misconfigured")
-  func unknownDatabase() throws {
-    try TestDatabase.with { database in
+  @Test(
+    "an unknown database is reported as misconfigured",
+    .enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func unknownDatabase() async throws {
+    try await TestDatabase.with { database in
       let missing = database.name + "_missing"
       let configuration = database.server.configuration(database: missing)
       #expect(
@@ -38,9 +43,9 @@ struct ConnectionTests {
     }
   }
 
-  @Test("the store connects through a Unix socket")
-  func unixSocket() throws {
-    try TestDatabase.with { database in
+  @Test("the store connects through a Unix socket", .enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func unixSocket() async throws {
+    try await TestDatabase.with { database in
       guard let socket = database.server.socket else {
         print("SKIPPED: set SIDECAR_TEST_MYSQL_SOCKET to test connecting through a Unix socket")
         return
@@ -77,9 +82,11 @@ struct ConnectionTests {
     #expect(!dumped.contains("hunter2"))
   }
 
-  @Test("the store recovers after its connection is killed")
-  func recoversAfterKill() throws {
-    try TestDatabase.with { database in
+  @Test(
+    "the store recovers after its connection is killed",
+    .enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func recoversAfterKill() async throws {
+    try await TestDatabase.with { database in
       let store = try database.connect(connectionLimit: 1)
       try store.insertSession(TestRecords.session("h1"))
       let connectionID = try store.pool.withConnection { $0.serverConnectionID }
@@ -99,9 +106,11 @@ struct ConnectionTests {
     }
   }
 
-  @Test("an idle connection killed meanwhile is replaced without an error")
-  func idleConnectionIsValidated() throws {
-    try TestDatabase.with { database in
+  @Test(
+    "an idle connection killed meanwhile is replaced without an error",
+    .enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func idleConnectionIsValidated() async throws {
+    try await TestDatabase.with { database in
       let store = try database.connect(connectionLimit: 1)
       try store.insertSession(TestRecords.session("h1"))
       store.pool.validationInterval = .zero

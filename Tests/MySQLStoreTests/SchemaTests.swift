@@ -1,13 +1,16 @@
 import SessionStorage
+import TestSupport
 import Testing
 
 @testable import MySQLStore
 
 @Suite("Schema")
 struct SchemaTests {
-  @Test("connect creates the tables once and records the schema version")
-  func schemaIsIdempotentAndVersioned() throws {
-    try TestDatabase.with { database in
+  @Test(
+    "connect creates the tables once and records the schema version",
+    .enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func schemaIsIdempotentAndVersioned() async throws {
+    try await TestDatabase.with { database in
       _ = try database.connect()
       _ = try database.connect()
       let tables = try database.select(
@@ -25,9 +28,11 @@ struct SchemaTests {
     }
   }
 
-  @Test("configured table names get tables of their own")
-  func configuredTableNames() throws {
-    try TestDatabase.with { database in
+  @Test(
+    "configured table names get tables of their own",
+    .enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func configuredTableNames() async throws {
+    try await TestDatabase.with { database in
       let store = try database.connect(refreshTokenTable: "app_sessions", signingKeyTable: "app_keys")
       try store.insertSession(TestRecords.session("h1"))
       let count = try database.select("SELECT COUNT(*) FROM app_sessions").first?.int(0)
@@ -36,9 +41,9 @@ struct SchemaTests {
     }
   }
 
-  @Test("a schema newer than the code is refused")
-  func newerSchemaIsRefused() throws {
-    try TestDatabase.with { database in
+  @Test("a schema newer than the code is refused", .enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func newerSchemaIsRefused() async throws {
+    try await TestDatabase.with { database in
       _ = try database.connect()
       _ = try database.select(
         "INSERT INTO refresh_token_schema (version, description, applied_at_ms) VALUES (?, 'from the future', 0)",

@@ -1,42 +1,17 @@
 import SessionStorage
+import TestSupport
 import Testing
 
 @testable import MySQLStore
 
 @Suite("Signing keys and job claims")
 struct SigningKeyAndJobTests {
-  @Test("signing keys: insert, one key per slot and kid, oldest slot first, expired ones deleted")
-  func signingKeys() throws {
-    try TestDatabase.with { database in
-      let store = try database.connect()
-      let dynamicLate = TestRecords.key("d-3000", slotStartMs: 3_000, expiresAtMs: 50_000)
-      let staticKey = TestRecords.key("s-1", kind: .static, slotStartMs: 0, expiresAtMs: .max)
-      let dynamicEarly = TestRecords.key("d-1000", slotStartMs: 1_000, expiresAtMs: 5_000)
-      for key in [dynamicLate, staticKey, dynamicEarly] { try store.insertSigningKey(key) }
-      #expect(try store.signingKeys() == [staticKey, dynamicEarly, dynamicLate])
 
-      #expect {
-        try store.insertSigningKey(TestRecords.key("d-other", slotStartMs: 1_000))
-      } throws: { error in
-        guard case StoreError.duplicate = error else { return false }
-        return true
-      }
-      #expect {
-        try store.insertSigningKey(TestRecords.key("d-1000", slotStartMs: 9_000))
-      } throws: { error in
-        guard case StoreError.duplicate = error else { return false }
-        return true
-      }
-
-      #expect(try store.deleteExpiredSigningKeys(nowMs: 10_000) == 1)
-      #expect(try store.signingKeys() == [staticKey, dynamicLate])
-      #expect(try store.deleteExpiredSigningKeys(nowMs: 10_000) == 0)
-    }
-  }
-
-  @Test("claimJobRun is true for exactly one of many concurrent claimants")
-  func claimJobRunOnce() throws {
-    try TestDatabase.with { database in
+  @Test(
+    "claimJobRun is true for exactly one of many concurrent claimants",
+    .enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func claimJobRunOnce() async throws {
+    try await TestDatabase.with { database in
       let stores = [try database.connect(connectionLimit: 2), try database.connect(connectionLimit: 2)]
       for round in 0..<5 {
         let winners = Failures()
@@ -59,9 +34,11 @@ struct SigningKeyAndJobTests {
     }
   }
 
-  @Test("claims older than the retention are pruned by the next claim of that job")
-  func oldClaimsArePruned() throws {
-    try TestDatabase.with { database in
+  @Test(
+    "claims older than the retention are pruned by the next claim of that job",
+    .enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func oldClaimsArePruned() async throws {
+    try await TestDatabase.with { database in
       let store = try database.connect()
       let later = MySQLSessionStore.jobRunRetentionMs + 10
       #expect(try store.claimJobRun(job: "j", scheduledAtMs: 1, claimant: "a"))

@@ -48,9 +48,9 @@ struct CookieTests {
       cookie.header == "sAccessToken=t; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax")
   }
 
-  @Test func createdSessionSetsBothCookiesFromTheConfiguration() throws {
-    let h = try SessionHarness(["cookie.secure": "false", "cookie.domain": "app.example.org"])
-    let created = try h.create()
+  @Test func createdSessionSetsBothCookiesFromTheConfiguration() async throws {
+    let h = try await SessionHarness(["cookie.secure": "false", "cookie.domain": "app.example.org"])
+    let created = try await h.create()
     let expiry = h.clock.nowMs() + h.config.refreshTokenValidityMs
     let date = HTTPDate.format(epochMs: expiry)
     #expect(

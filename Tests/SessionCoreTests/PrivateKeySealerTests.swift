@@ -29,33 +29,40 @@ struct PrivateKeySealerTests {
     #expect(stored.sealed)
     #expect(stored.bytes != Array(Self.pem.utf8))
     #expect(try sealer.open(record(stored, kid: "d-1")) == Self.pem)
-    #expect(throws: SessionError.self) { try sealer.open(record(stored, kid: "d-2")) }
-    #expect(throws: SessionError.self) {
+    #expect(throws: SigningKeyError.doesNotOpen(kid: "d-2")) { try sealer.open(record(stored, kid: "d-2")) }
+    #expect(throws: SigningKeyError.doesNotOpen(kid: "d-1")) {
       try PrivateKeySealer(keyEncryptionKey: SecureRandom.bytes(32)).open(record(stored, kid: "d-1"))
     }
-    #expect(throws: SessionError.self) { try PrivateKeySealer().open(record(stored, kid: "d-1")) }
+    #expect(throws: SigningKeyError.sealedWithoutKeyEncryptionKey(kid: "d-1")) {
+      try PrivateKeySealer().open(record(stored, kid: "d-1"))
+    }
   }
 
   @Test(arguments: [0, 16, 31, 33])
   func keyEncryptionKeyMustBe32Bytes(count: Int) {
-    #expect(throws: SessionError.self) { try PrivateKeySealer(keyEncryptionKey: SecureRandom.bytes(count)) }
+    #expect(throws: SigningKeyError.keyEncryptionKeyLength(count)) {
+      try PrivateKeySealer(keyEncryptionKey: SecureRandom.bytes(count))
+    }
   }
 
-  @Test func rotationStoresSealedKeysThatOnlyAKeyHolderLoads() throws {
+  @Test func rotationStoresSealedKeysThatOnlyAKeyHolderLoads() async throws {
     let store = InMemorySessionStore()
+    let database = try await SessionDatabase.open(requestThreads: 1) { store }
     let clock = TestClock()
     let policy = SigningKeyPolicy(intervalMs: 86_400_000, accessTokenValidityMs: 3_600_000)
     let kek = SecureRandom.bytes(32)
     let ring = SigningKeyRing(policy: policy)
-    try SigningKeyRotation(
-      store: store, ring: ring, sealer: try PrivateKeySealer(keyEncryptionKey: kek), clock: clock, logger: quietLogger
+    try await SigningKeyRotation(
+      database: database, ring: ring, sealer: try PrivateKeySealer(keyEncryptionKey: kek), clock: clock,
+      logger: quietLogger
     ).synchronize()
     #expect(try store.signingKeys().allSatisfy(\.sealed))
     #expect(ring.signingKey(useStaticKey: false, at: clock.nowMs()) != nil)
 
     let blind = SigningKeyRing(policy: policy)
-    try SigningKeyRotation(store: store, ring: blind, sealer: PrivateKeySealer(), clock: clock, logger: quietLogger)
-      .synchronize()
+    try await SigningKeyRotation(
+      database: database, ring: blind, sealer: PrivateKeySealer(), clock: clock, logger: quietLogger
+    ).synchronize()
     #expect(blind.snapshot.keys.isEmpty)
   }
 }

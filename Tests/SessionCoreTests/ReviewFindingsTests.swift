@@ -4,33 +4,33 @@ import Testing
 
 @Suite("Tokens are never issued that the sidecar would refuse; new keys never log anyone out")
 struct IssuedTokenLimitsTests {
-  @Test func aPayloadThatWouldMakeAnOversizedTokenIsRefusedUpFront() throws {
-    let sidecar = try SessionHarness()
+  @Test func aPayloadThatWouldMakeAnOversizedTokenIsRefusedUpFront() async throws {
+    let sidecar = try await SessionHarness()
     let big = #"{"blob":""# + String(repeating: "x", count: 14_000) + #""}"#
-    #expect(throws: SessionError.self) {
-      _ = try sidecar.service.createSession(CreateSessionInput(userID: "u", accessTokenPayloadJSON: big))
+    await #expect(throws: SessionError.self) {
+      _ = try await sidecar.service.createSession(CreateSessionInput(userID: "u", accessTokenPayloadJSON: big))
     }
-    let created = try sidecar.create()
-    #expect(throws: SessionError.self) {
-      try sidecar.service.updateAccessTokenPayload(handle: created.handle, payloadJSON: big)
+    let created = try await sidecar.create()
+    await #expect(throws: SessionError.self) {
+      try await sidecar.service.updateAccessTokenPayload(handle: created.handle, payloadJSON: big)
     }
     // A payload that fits still works, and its token verifies.
     let fits = #"{"blob":""# + String(repeating: "x", count: 8_000) + #""}"#
-    let issued = try sidecar.service.createSession(CreateSessionInput(userID: "u", accessTokenPayloadJSON: fits))
+    let issued = try await sidecar.service.createSession(CreateSessionInput(userID: "u", accessTokenPayloadJSON: fits))
     guard case .ok = sidecar.verify(try #require(issued.accessToken).token) else {
       Issue.record("a token the sidecar issued does not verify")
       return
     }
   }
 
-  @Test func aTokenSignedWithAKeyAnotherSidecarJustMadeAsksForARefresh() throws {
-    let a = try SessionHarness()
-    let b = try a.sibling()
+  @Test func aTokenSignedWithAKeyAnotherSidecarJustMadeAsksForARefresh() async throws {
+    let a = try await SessionHarness()
+    let b = try await a.sibling()
     // Both were down for two days: every key is past its signing window. A comes back first, makes the
     // current slot's key and signs with it at once (nothing older may sign); B has not run its key round yet.
     a.clock.advance(byMs: 48 * 3_600_000)
-    try a.rotation.synchronize()
-    let created = try a.create()
+    try await a.rotation.synchronize()
+    let created = try await a.create()
     guard case .ok = a.verify(created.accessToken) else {
       Issue.record("A does not verify its own token")
       return
@@ -39,7 +39,7 @@ struct IssuedTokenLimitsTests {
     case .tryRefreshToken(let reason): #expect(reason.contains("not loaded yet"))
     case let other: Issue.record("expected TRY_REFRESH_TOKEN, got \(other)")
     }
-    try b.rotation.synchronize()
+    try await b.rotation.synchronize()
     guard case .ok = b.verify(created.accessToken) else {
       Issue.record("after its key round B verifies the token")
       return

@@ -34,6 +34,7 @@ final class ScriptedRevocationLog: SessionStore {
   func deleteExpiredSigningKeys(nowMs: Int64) throws -> Int { throw unused() }
   func claimJobRun(job: String, scheduledAtMs: Int64, claimant: String) throws -> Bool { throw unused() }
   func ping() throws { throw unused() }
+  func close() {}
 }
 
 @Suite("Revocation log read in commit order, not id order")

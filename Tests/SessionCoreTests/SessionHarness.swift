@@ -27,6 +27,7 @@ struct SessionHarness {
   let config: SidecarConfig
   let clock: TestClock
   let store: InMemorySessionStore
+  let database: SessionDatabase
   let ring: SigningKeyRing
   let rotation: SigningKeyRotation
   let service: SessionService
@@ -36,30 +37,32 @@ struct SessionHarness {
   init(
     _ overrides: [String: String] = [:], store: InMemorySessionStore = InMemorySessionStore(),
     clock: TestClock = TestClock()
-  ) throws {
+  ) async throws {
     config = try testConfig(overrides)
     self.clock = clock
     self.store = store
+    database = try await SessionDatabase.open(requestThreads: 2, backgroundThreads: 1) { store }
     ring = SigningKeyRing(
       policy: SigningKeyPolicy(config: config))
     rotation = SigningKeyRotation(
-      store: store, ring: ring, sealer: PrivateKeySealer(), clock: clock, logger: quietLogger)
-    try rotation.synchronize()
+      database: database, ring: ring, sealer: PrivateKeySealer(), clock: clock, logger: quietLogger)
+    try await rotation.synchronize()
     service = SessionService(
-      config: config, store: store, keyRing: ring, revocations: RevocationSet(), clock: clock, logger: quietLogger)
+      config: config, database: database, keyRing: ring, revocations: RevocationSet(), clock: clock,
+      logger: quietLogger)
   }
 
   /// A second sidecar on the same store and clock.
-  func sibling(_ overrides: [String: String] = [:]) throws -> SessionHarness {
-    try SessionHarness(overrides, store: store, clock: clock)
+  func sibling(_ overrides: [String: String] = [:]) async throws -> SessionHarness {
+    try await SessionHarness(overrides, store: store, clock: clock)
   }
 
   /// Creates a session and returns what was issued, failing the test when a token is missing.
   func create(
     userID: String = "user-1", payload: String = "", data: String = "", antiCsrf: Bool = false,
     staticKey: Bool = false
-  ) throws -> CreatedSession {
-    let issued = try service.createSession(
+  ) async throws -> CreatedSession {
+    let issued = try await service.createSession(
       CreateSessionInput(
         userID: userID, accessTokenPayloadJSON: payload, sessionDataJSON: data, enableAntiCsrf: antiCsrf,
         useStaticKey: staticKey))
@@ -118,4 +121,11 @@ func jsonObject(_ text: String) throws -> [String: Any] {
   let value = try JSONSerialization.jsonObject(with: Data(text.utf8))
   guard let object = value as? [String: Any] else { throw HarnessError("not a JSON object: \(text)") }
   return object
+}
+
+/// `map` for async work, in order.
+func asyncMap<T>(_ range: Range<Int>, _ transform: (Int) async throws -> T) async rethrows -> [T] {
+  var results: [T] = []
+  for index in range { results.append(try await transform(index)) }
+  return results
 }

@@ -6,9 +6,9 @@ import Testing
 /// Create, verify, expire and refresh a session, all in memory.
 @Suite("SessionService lifecycle")
 struct SessionLifecycleTests {
-  @Test func createdSessionVerifiesWithFlattenedClaims() throws {
-    let h = try SessionHarness()
-    let created = try h.create(userID: "user-7", payload: #"{"role":"admin","n":42}"#, data: #"{"cart":[1]}"#)
+  @Test func createdSessionVerifiesWithFlattenedClaims() async throws {
+    let h = try await SessionHarness()
+    let created = try await h.create(userID: "user-7", payload: #"{"role":"admin","n":42}"#, data: #"{"cart":[1]}"#)
     let view = try #require(verifiedView(h.verify(created.accessToken)))
     #expect(view.handle == created.handle)
     #expect(view.userID == "user-7")
@@ -27,9 +27,9 @@ struct SessionLifecycleTests {
     #expect(h.kid(of: created.accessToken)?.hasPrefix("d-") == true)
   }
 
-  @Test func createdSessionIsStored() throws {
-    let h = try SessionHarness()
-    let created = try h.create(payload: #"{"role":"admin"}"#, data: #" {"a":1} "#)
+  @Test func createdSessionIsStored() async throws {
+    let h = try await SessionHarness()
+    let created = try await h.create(payload: #"{"role":"admin"}"#, data: #" {"a":1} "#)
     let record = try #require(try h.store.session(handle: created.handle))
     #expect(record.userID == "user-1")
     #expect(record.sessionDataJSON == #"{"a":1}"#)
@@ -41,9 +41,9 @@ struct SessionLifecycleTests {
     #expect(!record.refreshTokenHash2.contains(created.refreshToken))
   }
 
-  @Test func expiredAccessTokenAsksForARefresh() throws {
-    let h = try SessionHarness()
-    let created = try h.create()
+  @Test func expiredAccessTokenAsksForARefresh() async throws {
+    let h = try await SessionHarness()
+    let created = try await h.create()
     h.clock.advance(byMs: 3_600_000 - 1)
     #expect(verifiedView(h.verify(created.accessToken)) != nil)
     h.clock.advance(byMs: 1)
@@ -52,33 +52,33 @@ struct SessionLifecycleTests {
 
   /// The access-token cookie outlives the token so that an expired token still reaches the backend and gets
   /// "try refresh token"; that must hold after the key that signed it has been retired too.
-  @Test func accessTokenOfARetiredKeyAsksForARefresh() throws {
-    let h = try SessionHarness()
-    let created = try h.create()
+  @Test func accessTokenOfARetiredKeyAsksForARefresh() async throws {
+    let h = try await SessionHarness()
+    let created = try await h.create()
     let kid = try #require(h.kid(of: created.accessToken))
     h.clock.advance(byMs: 3 * 86_400_000)
-    try h.rotation.synchronize()
+    try await h.rotation.synchronize()
     #expect(h.ring.verificationKey(kid: Substring(kid)) == nil)
     let outcome = h.verify(created.accessToken)
     #expect(isTryRefresh(outcome), "got \(outcome)")
     // The session itself is alive: the refresh that answer asks for succeeds.
-    #expect(refreshed(try h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")) != nil)
+    #expect(refreshed(try await h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")) != nil)
   }
 
-  @Test func garbageIsUnauthorised() throws {
-    let h = try SessionHarness()
+  @Test func garbageIsUnauthorised() async throws {
+    let h = try await SessionHarness()
     guard case .unauthorised = h.verify("not.a.token") else {
       Issue.record("garbage must be unauthorised")
       return
     }
   }
 
-  @Test func refreshRotatesAndSlidesTheSessionExpiry() throws {
-    let h = try SessionHarness()
-    let created = try h.create(payload: #"{"role":"admin"}"#)
+  @Test func refreshRotatesAndSlidesTheSessionExpiry() async throws {
+    let h = try await SessionHarness()
+    let created = try await h.create(payload: #"{"role":"admin"}"#)
     h.clock.advance(byMs: 3_700_000)
     let issued = try #require(
-      refreshed(try h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")))
+      refreshed(try await h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")))
     let newRefresh = try #require(issued.refreshToken)
     let newAccess = try #require(issued.accessToken)
     #expect(newRefresh.token != created.refreshToken)
@@ -94,17 +94,18 @@ struct SessionLifecycleTests {
     // The new refresh token rotates again.
     h.clock.advance(byMs: 60_000)
     #expect(
-      refreshed(try h.service.refreshSession(refreshToken: newRefresh.token, antiCsrfToken: ""))?.refreshToken != nil)
+      refreshed(try await h.service.refreshSession(refreshToken: newRefresh.token, antiCsrfToken: ""))?.refreshToken
+        != nil)
   }
 
-  @Test func previousTokenInsideGraceGivesAnAccessTokenButNoRefreshToken() throws {
-    let h = try SessionHarness()
-    let created = try h.create()
+  @Test func previousTokenInsideGraceGivesAnAccessTokenButNoRefreshToken() async throws {
+    let h = try await SessionHarness()
+    let created = try await h.create()
     let first = try #require(
-      refreshed(try h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")))
+      refreshed(try await h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")))
     h.clock.advance(byMs: 10_000)
     let reuse = try #require(
-      refreshed(try h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")))
+      refreshed(try await h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")))
     #expect(reuse.refreshToken == nil)
     let access = try #require(reuse.accessToken)
     #expect(verifiedView(h.verify(access.token)) != nil)
@@ -112,51 +113,52 @@ struct SessionLifecycleTests {
     // The current token from the first refresh is still the current one.
     let current = try #require(first.refreshToken)
     #expect(
-      refreshed(try h.service.refreshSession(refreshToken: current.token, antiCsrfToken: ""))?.refreshToken != nil)
+      refreshed(try await h.service.refreshSession(refreshToken: current.token, antiCsrfToken: ""))?.refreshToken != nil
+    )
   }
 
-  @Test func staticKeySessionKeepsTheStaticKidAcrossRefresh() throws {
-    let h = try SessionHarness()
-    let created = try h.create(staticKey: true)
+  @Test func staticKeySessionKeepsTheStaticKidAcrossRefresh() async throws {
+    let h = try await SessionHarness()
+    let created = try await h.create(staticKey: true)
     let kid = try #require(h.kid(of: created.accessToken))
     #expect(kid.hasPrefix("s-"))
     h.clock.advance(byMs: 2 * 86_400_000)
-    try h.rotation.synchronize()
+    try await h.rotation.synchronize()
     let issued = try #require(
-      refreshed(try h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")))
+      refreshed(try await h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")))
     let access = try #require(issued.accessToken)
     #expect(h.kid(of: access.token) == kid)
   }
 
-  @Test func dynamicKeySessionMovesToTheNewKeyAfterRotation() throws {
-    let h = try SessionHarness()
-    let created = try h.create()
+  @Test func dynamicKeySessionMovesToTheNewKeyAfterRotation() async throws {
+    let h = try await SessionHarness()
+    let created = try await h.create()
     let firstKid = try #require(h.kid(of: created.accessToken))
     h.clock.advance(byMs: 86_400_000)
-    try h.rotation.synchronize()
+    try await h.rotation.synchronize()
     let issued = try #require(
-      refreshed(try h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")))
+      refreshed(try await h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")))
     let access = try #require(issued.accessToken)
     let newKid = try #require(h.kid(of: access.token))
     #expect(newKid != firstKid)
     #expect(newKid.hasPrefix("d-"))
   }
 
-  @Test func staticKeyIsUsedWhenDynamicKeysAreOff() throws {
-    let h = try SessionHarness(["tokens.accessToken.signingKey.dynamic": "false"])
-    let created = try h.create()
+  @Test func staticKeyIsUsedWhenDynamicKeysAreOff() async throws {
+    let h = try await SessionHarness(["tokens.accessToken.signingKey.dynamic": "false"])
+    let created = try await h.create()
     #expect(h.kid(of: created.accessToken)?.hasPrefix("s-") == true)
   }
 
   @Test(arguments: ["sub", "exp", "iat", "sessionHandle", "refreshTokenHash1", "antiCsrfToken", "tId", "rsub", "iss"])
-  func payloadCollidingWithAProtectedClaimIsRefused(claim: String) throws {
-    let h = try SessionHarness()
-    #expect(throws: SessionError.self) { try h.create(payload: "{\"\(claim)\":\"x\"}") }
+  func payloadCollidingWithAProtectedClaimIsRefused(claim: String) async throws {
+    let h = try await SessionHarness()
+    await #expect(throws: SessionError.self) { try await h.create(payload: "{\"\(claim)\":\"x\"}") }
     do {
-      _ = try h.create(payload: "{\"\(claim)\":\"x\"}")
+      _ = try await h.create(payload: "{\"\(claim)\":\"x\"}")
     } catch let error as SessionError {
-      guard case .invalidArgument(let message) = error else {
-        Issue.record("expected invalidArgument, got \(error)")
+      guard case .invalidInput(let message) = error else {
+        Issue.record("expected invalidInput, got \(error)")
         return
       }
       #expect(message.contains(claim))
@@ -167,47 +169,47 @@ struct SessionLifecycleTests {
   @Test(arguments: [
     (#"{"a":"#, ""), ("[1,2]", ""), (#"{"a":1}x"#, ""), (#"{"a":1,"a":2}"#, ""), ("", "{"), ("", "42"),
   ])
-  func invalidJSONIsRefused(payload: String, data: String) throws {
-    let h = try SessionHarness()
+  func invalidJSONIsRefused(payload: String, data: String) async throws {
+    let h = try await SessionHarness()
     do {
-      _ = try h.create(payload: payload, data: data)
+      _ = try await h.create(payload: payload, data: data)
       Issue.record("created a session with payload \(payload) data \(data)")
     } catch let error as SessionError {
-      guard case .invalidArgument = error else {
-        Issue.record("expected invalidArgument, got \(error)")
+      guard case .invalidInput = error else {
+        Issue.record("expected invalidInput, got \(error)")
         return
       }
     }
   }
 
   @Test(arguments: ["", String(repeating: "u", count: 256)])
-  func badUserIDIsRefused(userID: String) throws {
-    let h = try SessionHarness()
-    #expect(throws: SessionError.self) { try h.create(userID: userID) }
+  func badUserIDIsRefused(userID: String) async throws {
+    let h = try await SessionHarness()
+    await #expect(throws: SessionError.self) { try await h.create(userID: userID) }
   }
 
-  @Test func malformedOrUnknownRefreshTokenIsUnauthorised() throws {
-    let h = try SessionHarness()
+  @Test func malformedOrUnknownRefreshTokenIsUnauthorised() async throws {
+    let h = try await SessionHarness()
     #expect(
-      try h.service.refreshSession(refreshToken: "garbage", antiCsrfToken: "")
+      try await h.service.refreshSession(refreshToken: "garbage", antiCsrfToken: "")
         == .unauthorised(reason: "malformed refresh token"))
-    #expect(throws: SessionError.invalidArgument("refresh_token is empty")) {
-      try h.service.refreshSession(refreshToken: "", antiCsrfToken: "")
+    await #expect(throws: SessionError.invalidInput("refresh_token is empty")) {
+      try await h.service.refreshSession(refreshToken: "", antiCsrfToken: "")
     }
     let stranger = RefreshToken.issue(
       sessionHandle: RandomIdentifier.uuid(), familyKey: [UInt8](repeating: 1, count: 32))
-    guard case .unauthorised = try h.service.refreshSession(refreshToken: stranger.text, antiCsrfToken: "") else {
+    guard case .unauthorised = try await h.service.refreshSession(refreshToken: stranger.text, antiCsrfToken: "") else {
       Issue.record("a token for no session must be unauthorised")
       return
     }
   }
 
-  @Test func expiredSessionCannotRefresh() throws {
-    let h = try SessionHarness(["tokens.refreshToken.validity": "1"])
-    let created = try h.create()
+  @Test func expiredSessionCannotRefresh() async throws {
+    let h = try await SessionHarness(["tokens.refreshToken.validity": "1"])
+    let created = try await h.create()
     h.clock.advance(byMs: 3_600_000)
     #expect(
-      try h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")
+      try await h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")
         == .unauthorised(reason: "refresh token expired"))
   }
 }

@@ -15,10 +15,13 @@ struct SigningKeyRotationTests {
     let ring: SigningKeyRing
     let rotation: SigningKeyRotation
 
-    init(store: InMemorySessionStore, clock: TestClock, policy: SigningKeyPolicy = SigningKeyRotationTests.policy) {
+    init(store: InMemorySessionStore, clock: TestClock, policy: SigningKeyPolicy = SigningKeyRotationTests.policy)
+      async throws
+    {
       ring = SigningKeyRing(policy: policy)
       rotation = SigningKeyRotation(
-        store: store, ring: ring, sealer: PrivateKeySealer(), clock: clock, logger: quietLogger)
+        database: try await SessionDatabase.open(requestThreads: 1) { store }, ring: ring, sealer: PrivateKeySealer(),
+        clock: clock, logger: quietLogger)
     }
 
     /// A token signed with the dynamic key the ring picks at `nowMs`, valid for the policy's token validity.
@@ -38,13 +41,13 @@ struct SigningKeyRotationTests {
     return false
   }
 
-  @Test func twoSidecarsShareOneKeyPerSlotAndAlwaysVerifyEachOther() throws {
+  @Test func twoSidecarsShareOneKeyPerSlotAndAlwaysVerifyEachOther() async throws {
     let store = InMemorySessionStore()
     let clock = TestClock(nowMs: 1_700_000_005_000)
-    let a = Sidecar(store: store, clock: clock)
-    let b = Sidecar(store: store, clock: clock)
-    try a.rotation.synchronize()
-    try b.rotation.synchronize()
+    let a = try await Sidecar(store: store, clock: clock)
+    let b = try await Sidecar(store: store, clock: clock)
+    try await a.rotation.synchronize()
+    try await b.rotation.synchronize()
     let firstKid = try #require(a.ring.signingKey(useStaticKey: false, at: clock.nowMs())).kid
 
     var live: [(token: String, expiresAtMs: Int64)] = []
@@ -52,8 +55,8 @@ struct SigningKeyRotationTests {
     for tick in 0..<400 {
       clock.advance(byMs: step)
       let now = clock.nowMs()
-      if tick % 3 == 0 { try a.rotation.synchronize() }
-      if tick % 4 == 1 { try b.rotation.synchronize() }
+      if tick % 3 == 0 { try await a.rotation.synchronize() }
+      if tick % 4 == 1 { try await b.rotation.synchronize() }
 
       for (signer, other) in [(a, b), (b, a)] {
         let (token, key) = try signer.sign(at: now)
@@ -84,34 +87,34 @@ struct SigningKeyRotationTests {
     #expect(a.ring.snapshot.keys.map(\.kid).sorted() == b.ring.snapshot.keys.map(\.kid).sorted())
   }
 
-  @Test func aSlotTakenByAnotherSidecarIsNotMadeAgain() throws {
+  @Test func aSlotTakenByAnotherSidecarIsNotMadeAgain() async throws {
     let store = InMemorySessionStore()
     let clock = TestClock(nowMs: 1_700_000_005_000)
-    let a = Sidecar(store: store, clock: clock)
-    let b = Sidecar(store: store, clock: clock)
-    try a.rotation.synchronize()
+    let a = try await Sidecar(store: store, clock: clock)
+    let b = try await Sidecar(store: store, clock: clock)
+    try await a.rotation.synchronize()
     let slot = Self.policy.slotStart(containing: clock.nowMs())
-    #expect(try b.rotation.create(kind: .dynamic, slotStartMs: slot, nowMs: clock.nowMs() + 1) == false)
+    #expect(try await b.rotation.create(kind: .dynamic, slotStartMs: slot, nowMs: clock.nowMs() + 1) == false)
     #expect(try store.signingKeys().filter { $0.slotStartMs == slot }.count == 1)
   }
 
-  @Test func freshDatabaseNearASlotBoundaryGetsBothKeysInOneRound() throws {
+  @Test func freshDatabaseNearASlotBoundaryGetsBothKeysInOneRound() async throws {
     // 2 s before a boundary, inside the 3 s prepare-ahead: the current and the next slot both need keys.
     let store = InMemorySessionStore()
     let clock = TestClock(nowMs: 1_700_000_008_000)
-    let a = Sidecar(store: store, clock: clock)
-    try a.rotation.synchronize()
+    let a = try await Sidecar(store: store, clock: clock)
+    try await a.rotation.synchronize()
     let slots = try store.signingKeys().filter { $0.kind == .dynamic }.map(\.slotStartMs)
     #expect(slots == [1_700_000_000_000, 1_700_000_010_000])
     let kids = try store.signingKeys().map(\.kid)
     #expect(Set(kids).count == kids.count)
   }
 
-  @Test func expiredKeysLeaveTheRingAndPublishedSetListsEveryKey() throws {
+  @Test func expiredKeysLeaveTheRingAndPublishedSetListsEveryKey() async throws {
     let store = InMemorySessionStore()
     let clock = TestClock(nowMs: 1_700_000_005_000)
-    let a = Sidecar(store: store, clock: clock)
-    try a.rotation.synchronize()
+    let a = try await Sidecar(store: store, clock: clock)
+    try await a.rotation.synchronize()
     let first = try #require(a.ring.signingKey(useStaticKey: false, at: clock.nowMs()))
     #expect(first.expiresAtMs == Self.policy.expiry(ofSlotStartingAt: first.slotStartMs))
     let published = a.ring.published(at: clock.nowMs())
@@ -122,19 +125,19 @@ struct SigningKeyRotationTests {
     // Past the first key's expiry (syncing each slot so the successors exist), it is gone from the ring.
     while clock.nowMs() < first.expiresAtMs {
       clock.advance(byMs: 2_000)
-      try a.rotation.synchronize()
+      try await a.rotation.synchronize()
     }
     #expect(a.ring.verificationKey(kid: Substring(first.kid)) == nil)
     #expect(a.ring.snapshot.keys.contains { $0.kind == .static })
     #expect(a.ring.snapshot.generation > published.generation)
   }
 
-  @Test func staticKeyIsMadeOncePerDatabase() throws {
+  @Test func staticKeyIsMadeOncePerDatabase() async throws {
     let store = InMemorySessionStore()
     let clock = TestClock(nowMs: 1_700_000_005_000)
-    try Sidecar(store: store, clock: clock).rotation.synchronize()
-    let b = Sidecar(store: store, clock: clock)
-    try b.rotation.synchronize()
+    try await Sidecar(store: store, clock: clock).rotation.synchronize()
+    let b = try await Sidecar(store: store, clock: clock)
+    try await b.rotation.synchronize()
     let statics = try store.signingKeys().filter { $0.kind == .static }
     #expect(statics.count == 1)
     let key = try #require(b.ring.signingKey(useStaticKey: true, at: clock.nowMs()))

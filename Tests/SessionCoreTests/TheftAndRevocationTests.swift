@@ -4,13 +4,13 @@ import Testing
 
 @Suite("SessionService theft and revocation")
 struct TheftAndRevocationTests {
-  @Test func reuseAfterGraceIsTheftAndRevokesTheSession() throws {
-    let h = try SessionHarness(["tokens.accessToken.blacklisting": "true"])
-    let created = try h.create(userID: "victim")
+  @Test func reuseAfterGraceIsTheftAndRevokesTheSession() async throws {
+    let h = try await SessionHarness(["tokens.accessToken.blacklisting": "true"])
+    let created = try await h.create(userID: "victim")
     let rotated = try #require(
-      refreshed(try h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")))
+      refreshed(try await h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")))
     h.clock.advance(byMs: 30_001)
-    let outcome = try h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")
+    let outcome = try await h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")
     #expect(outcome == .tokenTheftDetected(sessionHandle: created.handle, userID: "victim"))
     #expect(try h.store.session(handle: created.handle) == nil)
     #expect(h.service.revocations.contains(created.handle))
@@ -21,90 +21,92 @@ struct TheftAndRevocationTests {
     #expect(h.verify(newAccess.token) == .unauthorised(reason: "session revoked"))
     // The thief's (or victim's) newest token no longer works either.
     let newRefresh = try #require(rotated.refreshToken)
-    guard case .unauthorised = try h.service.refreshSession(refreshToken: newRefresh.token, antiCsrfToken: "") else {
+    guard case .unauthorised = try await h.service.refreshSession(refreshToken: newRefresh.token, antiCsrfToken: "")
+    else {
       Issue.record("the revoked session's current token must be refused")
       return
     }
   }
 
-  @Test func olderGenuineTokenIsTheftEvenInsideGrace() throws {
-    let h = try SessionHarness()
-    let created = try h.create()
+  @Test func olderGenuineTokenIsTheftEvenInsideGrace() async throws {
+    let h = try await SessionHarness()
+    let created = try await h.create()
     let second = try #require(
-      refreshed(try h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")))
+      refreshed(try await h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")))
     let secondToken = try #require(second.refreshToken).token
-    _ = try #require(refreshed(try h.service.refreshSession(refreshToken: secondToken, antiCsrfToken: "")))
+    _ = try #require(refreshed(try await h.service.refreshSession(refreshToken: secondToken, antiCsrfToken: "")))
     #expect(
-      try h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")
+      try await h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")
         == .tokenTheftDetected(sessionHandle: created.handle, userID: "user-1"))
   }
 
-  @Test func withoutBlacklistingARevokedSessionsTokenStillVerifiesUntilItExpires() throws {
-    let h = try SessionHarness()
-    let created = try h.create()
-    #expect(try h.service.revokeSessions(handles: [created.handle]) == [created.handle])
+  @Test func withoutBlacklistingARevokedSessionsTokenStillVerifiesUntilItExpires() async throws {
+    let h = try await SessionHarness()
+    let created = try await h.create()
+    #expect(try await h.service.revokeSessions(handles: [created.handle]) == [created.handle])
     #expect(verifiedView(h.verify(created.accessToken)) != nil)
-    #expect(try h.service.sessionIsLive(handle: created.handle) == false)
+    #expect(try await h.service.sessionIsLive(handle: created.handle) == false)
   }
 
-  @Test func forgedRefreshTokenForARealSessionRevokesNothing() throws {
-    let h = try SessionHarness()
-    let created = try h.create()
+  @Test func forgedRefreshTokenForARealSessionRevokesNothing() async throws {
+    let h = try await SessionHarness()
+    let created = try await h.create()
     let forged = RefreshToken.issue(sessionHandle: created.handle, familyKey: [UInt8](repeating: 7, count: 32))
     #expect(
-      try h.service.refreshSession(refreshToken: forged.text, antiCsrfToken: "")
+      try await h.service.refreshSession(refreshToken: forged.text, antiCsrfToken: "")
         == .unauthorised(reason: "invalid refresh token"))
     #expect(try h.store.session(handle: created.handle) != nil)
     #expect(!h.service.revocations.contains(created.handle))
   }
 
-  @Test func revokeByHandlesReturnsExactlyTheHandlesThatExisted() throws {
-    let h = try SessionHarness(["tokens.accessToken.blacklisting": "true"])
-    let sessions = try (0..<3).map { _ in try h.create(userID: "alice") }
+  @Test func revokeByHandlesReturnsExactlyTheHandlesThatExisted() async throws {
+    let h = try await SessionHarness(["tokens.accessToken.blacklisting": "true"])
+    let sessions = try await asyncMap(0..<3) { _ in try await h.create(userID: "alice") }
     let unknown = RandomIdentifier.uuid()
-    let revoked = try h.service.revokeSessions(handles: [sessions[0].handle, unknown, sessions[2].handle])
+    let revoked = try await h.service.revokeSessions(handles: [sessions[0].handle, unknown, sessions[2].handle])
     #expect(revoked.sorted() == [sessions[0].handle, sessions[2].handle].sorted())
-    #expect(try h.service.listSessions(userID: "alice") == [sessions[1].handle])
+    #expect(try await h.service.listSessions(userID: "alice") == [sessions[1].handle])
     #expect(h.verify(sessions[0].accessToken) == .unauthorised(reason: "session revoked"))
     #expect(verifiedView(h.verify(sessions[1].accessToken)) != nil)
-    #expect(try h.service.revokeSessions(handles: [sessions[0].handle]) == [])
+    #expect(try await h.service.revokeSessions(handles: [sessions[0].handle]) == [])
   }
 
-  @Test func revokeByUserReturnsEveryHandleOfThatUserOnly() throws {
-    let h = try SessionHarness()
-    let alice = try (0..<3).map { _ in try h.create(userID: "alice") }
-    let bob = try h.create(userID: "bob")
-    let revoked = try h.service.revokeSessions(userID: "alice")
+  @Test func revokeByUserReturnsEveryHandleOfThatUserOnly() async throws {
+    let h = try await SessionHarness()
+    let alice = try await asyncMap(0..<3) { _ in try await h.create(userID: "alice") }
+    let bob = try await h.create(userID: "bob")
+    let revoked = try await h.service.revokeSessions(userID: "alice")
     #expect(revoked.sorted() == alice.map(\.handle).sorted())
-    #expect(try h.service.listSessions(userID: "alice") == [])
-    #expect(try h.service.listSessions(userID: "bob") == [bob.handle])
-    #expect(try h.service.revokeSessions(userID: "alice") == [])
-    #expect(try h.service.revokeSessions(userID: "nobody") == [])
+    #expect(try await h.service.listSessions(userID: "alice") == [])
+    #expect(try await h.service.listSessions(userID: "bob") == [bob.handle])
+    #expect(try await h.service.revokeSessions(userID: "alice") == [])
+    #expect(try await h.service.revokeSessions(userID: "nobody") == [])
   }
 
   @Test(arguments: ["", String(repeating: "h", count: 65)])
-  func badHandleIsRefused(handle: String) throws {
-    let h = try SessionHarness()
-    #expect(throws: SessionError.self) { try h.service.revokeSessions(handles: [handle]) }
+  func badHandleIsRefused(handle: String) async throws {
+    let h = try await SessionHarness()
+    await #expect(throws: SessionError.self) { try await h.service.revokeSessions(handles: [handle]) }
   }
 
-  @Test func anotherSidecarEnforcesARevocationAfterItSynchronizes() throws {
-    let a = try SessionHarness(["tokens.accessToken.blacklisting": "true"])
-    let b = try a.sibling(["tokens.accessToken.blacklisting": "true"])
-    let created = try a.create()
-    let other = try a.create()
+  @Test func anotherSidecarEnforcesARevocationAfterItSynchronizes() async throws {
+    let a = try await SessionHarness(["tokens.accessToken.blacklisting": "true"])
+    let b = try await a.sibling(["tokens.accessToken.blacklisting": "true"])
+    let created = try await a.create()
+    let other = try await a.create()
     #expect(verifiedView(b.verify(created.accessToken)) != nil)
 
-    #expect(try a.service.revokeSessions(handles: [created.handle]) == [created.handle])
+    #expect(try await a.service.revokeSessions(handles: [created.handle]) == [created.handle])
     #expect(a.verify(created.accessToken) == .unauthorised(reason: "session revoked"))
     #expect(try b.service.revocations.synchronize(from: b.store, nowMs: b.clock.nowMs()) == 1)
     #expect(b.verify(created.accessToken) == .unauthorised(reason: "session revoked"))
     #expect(verifiedView(b.verify(other.accessToken)) != nil)
 
     // Theft detected on B reaches A the same way.
-    _ = try #require(refreshed(try b.service.refreshSession(refreshToken: other.refreshToken, antiCsrfToken: "")))
+    _ = try #require(refreshed(try await b.service.refreshSession(refreshToken: other.refreshToken, antiCsrfToken: "")))
     b.clock.advance(byMs: 31_000)
-    guard case .tokenTheftDetected = try b.service.refreshSession(refreshToken: other.refreshToken, antiCsrfToken: "")
+    guard
+      case .tokenTheftDetected = try await b.service.refreshSession(refreshToken: other.refreshToken, antiCsrfToken: "")
     else {
       Issue.record("reuse after grace must be theft")
       return
@@ -113,10 +115,10 @@ struct TheftAndRevocationTests {
     #expect(a.verify(other.accessToken) == .unauthorised(reason: "session revoked"))
   }
 
-  @Test func revocationsAreDroppedOnceEveryTokenHasExpired() throws {
-    let a = try SessionHarness(["tokens.accessToken.blacklisting": "true"])
-    let created = try a.create()
-    _ = try a.service.revokeSessions(handles: [created.handle])
+  @Test func revocationsAreDroppedOnceEveryTokenHasExpired() async throws {
+    let a = try await SessionHarness(["tokens.accessToken.blacklisting": "true"])
+    let created = try await a.create()
+    _ = try await a.service.revokeSessions(handles: [created.handle])
     let entry = try #require(try a.store.revocations(afterID: 0, limit: 10).first)
     #expect(entry.expiresAtMs == a.clock.nowMs() + a.config.accessTokenValidityMs + 60_000)
     a.clock.set(nowMs: entry.expiresAtMs)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The built `session-sidecar` executable, next to the test bundle (scripts/test.sh builds it first).
@@ -97,7 +98,8 @@ struct CommandLineTests {
     #expect(!text.contains("secret"))
   }
 
-  @Test func wrongPasswordAndMissingDatabaseAreOneClearLine() async throws {
+  @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func wrongPasswordAndMissingDatabaseAreOneClearLine() async throws {
     try await TestDatabase.with { db in
       let server = db.server
       let wrongPassword = try SidecarExecutable.writeConfig(
@@ -128,7 +130,8 @@ struct CommandLineTests {
 
 @Suite("session-sidecar keys")
 struct KeysCommandTests {
-  @Test func rotatePublishesANewDynamicKeyThatListShows() async throws {
+  @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func rotatePublishesANewDynamicKeyThatListShows() async throws {
     try await TestDatabase.with { db in
       let server = db.server
       let path = try SidecarExecutable.writeConfig(
@@ -136,11 +139,11 @@ struct KeysCommandTests {
           host: server.host, port: server.port, user: server.user, password: server.password, database: db.name))
       // A running sidecar makes the first keys; the command line works on the same database.
       try await TestSidecar.withSidecars(database: db) { _ in }
-      let before = try db.connectStore().signingKeys().filter { $0.kind == .dynamic }.count
+      let before = try db.connect().signingKeys().filter { $0.kind == .dynamic }.count
 
       let (status, errors) = try SidecarExecutable.run(["keys", "rotate", "--config", path])
       #expect(status == 0, "\(errors)")
-      let after = try db.connectStore().signingKeys()
+      let after = try db.connect().signingKeys()
       #expect(after.filter { $0.kind == .dynamic }.count == before + 1)
       let newest = try #require(after.filter { $0.kind == .dynamic }.max { $0.createdAtMs < $1.createdAtMs })
       #expect(newest.slotStartMs >= newest.createdAtMs + 60_000, "a rotated key signs only after the publish lead")

@@ -1,13 +1,13 @@
 import Foundation
+import SessionSidecarWire
 import SessionToken
 import SidecarClient
-import SidecarProtocol
 import Testing
 
 @Suite("CreateSession, VerifySession, GetSigningKeys and Health through the socket")
 struct CreateVerifyTests {
   @Test func createdSessionVerifies() async throws {
-    try await TestDatabase.with { db in
+    try await InMemoryTestStore.with { db in
       try await TestSidecar.withSidecars(database: db) { sidecars in
         let client = try await sidecars[0].connect()
         let created = try await client.call(Call.create(user: "user-1", payload: #"{"role":"admin","n":[1,2]}"#))
@@ -45,7 +45,7 @@ struct CreateVerifyTests {
   }
 
   @Test func cookiesAreReadyToSend() async throws {
-    try await TestDatabase.with { db in
+    try await InMemoryTestStore.with { db in
       try await TestSidecar.withSidecars(database: db) { sidecars in
         let client = try await sidecars[0].connect()
         let created = try await client.call(Call.create(user: "u")).createSession
@@ -68,7 +68,7 @@ struct CreateVerifyTests {
   }
 
   @Test func expiredTokenAsksForRefreshAndForgeriesAreRefused() async throws {
-    try await TestDatabase.with { db in
+    try await InMemoryTestStore.with { db in
       try await TestSidecar.withSidecars(database: db, adjust: { $0.accessToken.validitySeconds = 60 }) { sidecars in
         let client = try await sidecars[0].connect()
         let token = try await client.call(Call.create(user: "u")).createSession.accessToken.token
@@ -96,7 +96,7 @@ struct CreateVerifyTests {
   }
 
   @Test func staticKeySessionsAndPublishedKeysVerifyOffline() async throws {
-    try await TestDatabase.with { db in
+    try await InMemoryTestStore.with { db in
       try await TestSidecar.withSidecars(database: db) { sidecars in
         let client = try await sidecars[0].connect()
         let dynamicToken = try await client.call(Call.create(user: "u")).createSession.accessToken.token
@@ -132,7 +132,7 @@ struct CreateVerifyTests {
   }
 
   @Test func healthReportsTheDatabase() async throws {
-    try await TestDatabase.with { db in
+    try await InMemoryTestStore.with { db in
       try await TestSidecar.withSidecars(database: db) { sidecars in
         let client = try await sidecars[0].connect()
         let health = try await client.call(Call.health)
@@ -144,7 +144,7 @@ struct CreateVerifyTests {
   }
 
   @Test func invalidArgumentsGetClearStatuses() async throws {
-    try await TestDatabase.with { db in
+    try await InMemoryTestStore.with { db in
       try await TestSidecar.withSidecars(database: db) { sidecars in
         let client = try await sidecars[0].connect()
         let cases: [(WireRequest, String)] = [

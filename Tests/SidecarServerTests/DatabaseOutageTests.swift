@@ -2,8 +2,9 @@ import CronSchedule
 import Foundation
 import Logging
 import SessionCore
+import SessionSidecarWire
 import SidecarClient
-import SidecarProtocol
+import TestSupport
 import Testing
 
 @testable import MySQLStore
@@ -36,8 +37,9 @@ struct PrivateMariaDB {
 
 @Suite("A database that goes away and comes back")
 struct DatabaseOutageTests {
-  @Test func callsAnswerUnavailableThenRecoverWhileVerifyKeepsWorking() async throws {
-    guard let server = TestMySQLServer.availableOrSkip() else { return }
+  @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func callsAnswerUnavailableThenRecoverWhileVerifyKeepsWorking() async throws {
+    guard let server = TestDatabase.requireServer() else { return }
     let mariadb = PrivateMariaDB()
     try await mariadb.run("start")
     do {
@@ -83,7 +85,8 @@ struct DatabaseOutageTests {
 
 @Suite("Cleanup of expired data in MySQL")
 struct CleanupTests {
-  @Test func expiredSessionsAreDeletedOnceAcrossSidecars() async throws {
+  @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func expiredSessionsAreDeletedOnceAcrossSidecars() async throws {
     try await TestDatabase.with { db in
       try await TestSidecar.withSidecars(2, database: db, adjust: { $0.refreshToken.validityMinutes = 60 }) {
         sidecars in
@@ -96,13 +99,15 @@ struct CleanupTests {
         let logger = Logger(label: "cleanup-test")
         let schedule = try CronExpression(parsing: "0 0 0 1-31/7 * *")
         let now = sidecars[0].clock.nowMs()
-        let first = ExpiredDataCleanup(schedule: schedule, store: try db.connectStore(), logger: logger, batchSize: 2)
-        let second = ExpiredDataCleanup(schedule: schedule, store: try db.connectStore(), logger: logger, batchSize: 2)
-        let report = try #require(try first.run(scheduledAtMs: 42, nowMs: now, claimant: "a"))
+        let first = ExpiredDataCleanup(
+          schedule: schedule, database: try await db.open(), logger: logger, batchSize: 2)
+        let second = ExpiredDataCleanup(
+          schedule: schedule, database: try await db.open(), logger: logger, batchSize: 2)
+        let report = try #require(try await first.run(scheduledAtMs: 42, nowMs: now, claimant: "a"))
         #expect(report.sessions == 5)
-        #expect(try second.run(scheduledAtMs: 42, nowMs: now, claimant: "b") == nil, "the run was claimed once")
+        #expect(try await second.run(scheduledAtMs: 42, nowMs: now, claimant: "b") == nil, "the run was claimed once")
 
-        let store = try db.connectStore()
+        let store = try db.connect()
         for handle in handles { #expect(try store.session(handle: handle) == nil) }
         #expect(try store.session(handle: fresh) != nil)
         await client.close()

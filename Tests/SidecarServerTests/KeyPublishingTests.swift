@@ -1,14 +1,14 @@
 import Foundation
 import SessionCore
+import SessionSidecarWire
 import SessionToken
 import SidecarClient
-import SidecarProtocol
 import Testing
 
 @Suite("Publishing keys: the WatchSigningKeys stream and the JWKS file feed offline verifiers")
 struct KeyPublishingTests {
   @Test(.timeLimit(.minutes(1))) func theStreamDeliversEachChangeAndAnOfflineVerifierFollowsIt() async throws {
-    try await TestDatabase.with { db in
+    try await InMemoryTestStore.with { db in
       let jwksPath = NSTemporaryDirectory() + "sidecar-jwks-\(UInt32.random(in: 0...UInt32.max)).json"
       defer { try? FileManager.default.removeItem(atPath: jwksPath) }
       try await TestSidecar.withSidecars(database: db, adjust: { $0.sidecar.jwksFile = jwksPath }) { sidecars in
@@ -32,8 +32,8 @@ struct KeyPublishingTests {
         // A new key (as `keys rotate` makes one) reaches the stream and the file.
         sidecar.clock.advance(byMs: 1000)
         let now = sidecar.clock.nowMs()
-        #expect(try sidecar.sidecar.rotation.create(kind: .dynamic, slotStartMs: now + 60_000, nowMs: now))
-        try sidecar.sidecar.rotation.synchronize()
+        #expect(try await sidecar.sidecar.rotation.create(kind: .dynamic, slotStartMs: now + 60_000, nowMs: now))
+        try await sidecar.sidecar.rotation.synchronize()
         let second = try #require(try await updates.next())
         #expect(second.keys.count == first.keys.count + 1)
         #expect(second.keys.contains { $0.kid == "d-\(now)" })

@@ -1,12 +1,14 @@
 import Foundation
 import SessionCore
+import SessionSidecarWire
 import SidecarClient
-import SidecarProtocol
+import TestSupport
 import Testing
 
 @Suite("Refresh, revocation and session management through the socket, on one and two sidecars")
 struct LifecycleTests {
-  @Test func refreshRotatesAndReuseOfAnOlderTokenIsTheft() async throws {
+  @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func refreshRotatesAndReuseOfAnOlderTokenIsTheft() async throws {
     try await TestDatabase.with { db in
       try await TestSidecar.withSidecars(database: db) { sidecars in
         let client = try await sidecars[0].connect()
@@ -43,7 +45,9 @@ struct LifecycleTests {
     }
   }
 
-  @Test func antiCsrfIsEnforcedOnVerifyAndRefresh() async throws {
+  @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason)) func antiCsrfIsEnforcedOnVerifyAndRefresh()
+    async throws
+  {
     try await TestDatabase.with { db in
       try await TestSidecar.withSidecars(database: db) { sidecars in
         let client = try await sidecars[0].connect()
@@ -67,7 +71,8 @@ struct LifecycleTests {
     }
   }
 
-  @Test func sessionDataAndPayloadCanBeReadAndChanged() async throws {
+  @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func sessionDataAndPayloadCanBeReadAndChanged() async throws {
     try await TestDatabase.with { db in
       try await TestSidecar.withSidecars(database: db) { sidecars in
         let client = try await sidecars[0].connect()
@@ -107,7 +112,9 @@ struct LifecycleTests {
     }
   }
 
-  @Test func revocationByHandleAndByUser() async throws {
+  @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason)) func revocationByHandleAndByUser()
+    async throws
+  {
     try await TestDatabase.with { db in
       try await TestSidecar.withSidecars(database: db) { sidecars in
         let client = try await sidecars[0].connect()
@@ -127,7 +134,8 @@ struct LifecycleTests {
     }
   }
 
-  @Test func checkDatabaseRefusesARevokedSessionsToken() async throws {
+  @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func checkDatabaseRefusesARevokedSessionsToken() async throws {
     try await TestDatabase.with { db in
       try await TestSidecar.withSidecars(database: db) { sidecars in
         let client = try await sidecars[0].connect()
@@ -146,7 +154,8 @@ struct LifecycleTests {
     }
   }
 
-  @Test func aRevocationOnOneSidecarIsEnforcedOnTheOther() async throws {
+  @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func aRevocationOnOneSidecarIsEnforcedOnTheOther() async throws {
     try await TestDatabase.with { db in
       try await TestSidecar.withSidecars(
         2, database: db,
@@ -176,7 +185,8 @@ struct LifecycleTests {
     }
   }
 
-  @Test func concurrentRefreshesAcrossTwoSidecarsYieldOneRotation() async throws {
+  @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func concurrentRefreshesAcrossTwoSidecarsYieldOneRotation() async throws {
     try await TestDatabase.with { db in
       try await TestSidecar.withSidecars(2, database: db) { sidecars in
         let a = try await sidecars[0].connect()

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SessionStorage
+import TestSupport
 import Testing
 
 @testable import MySQLStore
@@ -11,8 +12,9 @@ import Testing
 
 @Suite("TLS to MySQL")
 struct MySQLTLSTests {
-  @Test func verifyIdentityConnectsToATrustedServerAndRefusesAnUntrustedOne() async throws {
-    guard let server = TestMySQLServer.availableOrSkip() else { return }
+  @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func verifyIdentityConnectsToATrustedServerAndRefusesAnUntrustedOne() async throws {
+    guard let server = TestDatabase.requireServer() else { return }
     let mariadb = PrivateMariaDB()
     let certs = mariadb.directory + "-certs"
     try FileManager.default.createDirectory(atPath: certs, withIntermediateDirectories: true)

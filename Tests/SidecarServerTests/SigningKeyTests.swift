@@ -1,17 +1,19 @@
 import Foundation
 import OpenSSLCrypto
 import SessionCore
+import SessionSidecarWire
 import SessionStorage
 import SessionToken
 import SidecarClient
-import SidecarProtocol
+import TestSupport
 import Testing
 
 @Suite("Signing keys: rotation across sidecars, sealing at rest, the operator's key file")
 struct SigningKeyTests {
   /// Four sidecars on one database rotate a one-minute key many times under a shared test clock: exactly one
   /// key per slot, and every unexpired token verifies on every sidecar at every step, around each rotation too.
-  @Test func fourSidecarsRotateExactlyOncePerSlotAndVerifyEachOthersTokens() async throws {
+  @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func fourSidecarsRotateExactlyOncePerSlotAndVerifyEachOthersTokens() async throws {
     let interval: Int64 = 60_000
     let policy = SigningKeyPolicy(
       intervalMs: interval, accessTokenValidityMs: 30_000, publishLeadMs: 5_000, prepareAheadMs: 15_000,
@@ -32,10 +34,10 @@ struct SigningKeyTests {
           // Every sidecar runs its key round, in a different order each step, two of them at once.
           let order = sidecars.indices.shuffled()
           try await withThrowingTaskGroup(of: Void.self) { group in
-            for i in order.prefix(2) { group.addTask { try sidecars[i].sidecar.rotation.synchronize() } }
+            for i in order.prefix(2) { group.addTask { try await sidecars[i].sidecar.rotation.synchronize() } }
             try await group.waitForAll()
           }
-          for i in order.dropFirst(2) { try sidecars[i].sidecar.rotation.synchronize() }
+          for i in order.dropFirst(2) { try await sidecars[i].sidecar.rotation.synchronize() }
 
           let issuer = clients[step % clients.count]
           let created = try await issuer.call(Call.create(user: "rotating-user"))
@@ -49,17 +51,18 @@ struct SigningKeyTests {
             }
           }
         }
-        let keys = try db.connectStore().signingKeys().filter { $0.kind == .dynamic }
+        let keys = try db.connect().signingKeys().filter { $0.kind == .dynamic }
         #expect(Set(keys.map(\.slotStartMs)).count == keys.count, "one key per slot")
         #expect(keys.count >= 10)
-        let staticKeys = try db.connectStore().signingKeys().filter { $0.kind == .static }
+        let staticKeys = try db.connect().signingKeys().filter { $0.kind == .static }
         #expect(staticKeys.count == 1, "one static key per database")
         for client in clients { await client.close() }
       }
     }
   }
 
-  @Test func privateKeysAreSealedAtRestWithAKeyEncryptionKey() async throws {
+  @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func privateKeysAreSealedAtRestWithAKeyEncryptionKey() async throws {
     try await TestDatabase.with { db in
       let sealer = try PrivateKeySealer(keyEncryptionKey: SecureRandom.bytes(32))
       try await TestSidecar.withSidecars(database: db, sealer: sealer) { sidecars in
@@ -70,7 +73,7 @@ struct SigningKeyTests {
           try await client.call(Call.verify(created.createSession.accessToken.token)).verifySession.outcome == .ok)
         await client.close()
       }
-      let stored = try db.connectStore().signingKeys()
+      let stored = try db.connect().signingKeys()
       #expect(!stored.isEmpty)
       for key in stored {
         #expect(key.sealed)
@@ -79,7 +82,8 @@ struct SigningKeyTests {
     }
   }
 
-  @Test func theOperatorsKeyFileSignsAndAReplacedKeyKeepsVerifying() async throws {
+  @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func theOperatorsKeyFileSignsAndAReplacedKeyKeepsVerifying() async throws {
     let path = NSTemporaryDirectory() + "sidecar-user-key-\(UInt32.random(in: 0...UInt32.max)).pem"
     defer { try? FileManager.default.removeItem(atPath: path) }
     try RSAPrivateKey.generate().pkcs8PEM().write(toFile: path, atomically: true, encoding: .utf8)
@@ -92,7 +96,7 @@ struct SigningKeyTests {
         #expect(firstKid.hasPrefix("s-file-"))
 
         try RSAPrivateKey.generate().pkcs8PEM().write(toFile: path, atomically: true, encoding: .utf8)
-        try sidecars[0].sidecar.rotation.synchronize()
+        try await sidecars[0].sidecar.rotation.synchronize()
         let second = try await client.call(Call.create(user: "u")).createSession.accessToken.token
         let secondKid = try #require(try jwtPart(second, 0)["kid"] as? String)
         #expect(secondKid.hasPrefix("s-file-") && secondKid != firstKid)

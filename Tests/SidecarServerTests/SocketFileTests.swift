@@ -7,7 +7,7 @@ import Testing
 @Suite("The socket file")
 struct SocketFileTests {
   @Test func itHasTheConfiguredModeAndALiveOneIsNotTakenOver() async throws {
-    try await TestDatabase.with { db in
+    try await InMemoryTestStore.with { db in
       try await TestSidecar.withSidecars(database: db, adjust: { $0.sidecar.socketMode = 0o600 }) { sidecars in
         let path = sidecars[0].socketPath
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
@@ -15,7 +15,7 @@ struct SocketFileTests {
 
         // A second sidecar configured with the same path refuses to start instead of stealing it.
         let config = TestSidecar.config(database: db, socketPath: path)
-        let second = Sidecar(config: config, store: try db.connectStore(), logger: Logger(label: "second"))
+        let second = Sidecar(config: config, database: try await db.makeDatabase(), logger: Logger(label: "second"))
         try await second.prepare()
         await #expect(throws: (any Error).self) {
           try await second.run(cleanup: nil, signals: [])

@@ -2,11 +2,51 @@ import Foundation
 import Logging
 import NIOCore
 import SessionCore
+import SessionSidecarWire
 import SessionStorage
 import SidecarClient
-import SidecarProtocol
 import SidecarServer
+import TestSupport
 import Testing
+
+/// Where the sidecars of a test keep their data: a real MariaDB database (`TestDatabase`) or one in-memory store
+/// they all share (`InMemoryTestStore`), for socket-level tests that need no SQL and so run with no MariaDB.
+protocol TestStoreProvider: Sendable {
+  /// A database for one sidecar; sidecars of one test share the data behind it.
+  func makeDatabase() async throws -> SessionDatabase
+  /// The MySQL settings the sidecar's configuration names (placeholders for the in-memory store).
+  func apply(to config: inout SidecarConfig)
+}
+
+extension TestDatabase: TestStoreProvider {
+  func makeDatabase() async throws -> SessionDatabase { try await open() }
+
+  func apply(to config: inout SidecarConfig) {
+    config.mysql.host = server.host
+    config.mysql.port = server.port
+    config.mysql.user = server.user
+    config.mysql.password = server.password
+    config.mysql.database = name
+  }
+}
+
+/// One in-memory store shared by every sidecar of a test.
+struct InMemoryTestStore: TestStoreProvider {
+  let store = InMemorySessionStore()
+
+  static func with(_ body: (InMemoryTestStore) async throws -> Void) async throws {
+    try await body(InMemoryTestStore())
+  }
+
+  func makeDatabase() async throws -> SessionDatabase {
+    try await SessionDatabase.open(requestThreads: 4) { [store] in store }
+  }
+
+  func apply(to config: inout SidecarConfig) {
+    config.mysql.user = "in-memory"
+    config.mysql.database = "in-memory"
+  }
+}
 
 /// A sidecar running in this process on a socket of its own, against a real MariaDB database.
 struct TestSidecar: Sendable {
@@ -15,14 +55,10 @@ struct TestSidecar: Sendable {
   let clock: TestClock
 
   static func config(
-    database: TestDatabase, socketPath: String, _ adjust: (inout SidecarConfig) -> Void = { _ in }
+    database: some TestStoreProvider, socketPath: String, _ adjust: (inout SidecarConfig) -> Void = { _ in }
   ) -> SidecarConfig {
     var config = SidecarConfig()
-    config.mysql.host = database.server.host
-    config.mysql.port = database.server.port
-    config.mysql.user = database.server.user
-    config.mysql.password = database.server.password
-    config.mysql.database = database.name
+    database.apply(to: &config)
     config.mysql.connectionLimit = 8
     config.refreshToken.renewTokenPath = "/auth/session/refresh"
     config.cookie.domain = "example.test"
@@ -37,7 +73,7 @@ struct TestSidecar: Sendable {
 
   /// Starts sidecars sharing `database` (one store each, as separate processes would have), runs `body`, stops them.
   static func withSidecars(
-    _ count: Int = 1, database: TestDatabase, clock: TestClock = TestClock(nowMs: SystemClock().nowMs()),
+    _ count: Int = 1, database: some TestStoreProvider, clock: TestClock = TestClock(nowMs: SystemClock().nowMs()),
     keyPolicy: SigningKeyPolicy? = nil, sealer: PrivateKeySealer = PrivateKeySealer(),
     adjust: @escaping (inout SidecarConfig) -> Void = { _ in },
     _ body: ([TestSidecar]) async throws -> Void
@@ -49,8 +85,8 @@ struct TestSidecar: Sendable {
       var logger = Logger(label: "test-sidecar")
       logger.logLevel = .warning
       let sidecar = Sidecar(
-        config: config, store: try database.connectStore(), clock: clock, logger: logger, keyPolicy: keyPolicy,
-        sealer: sealer)
+        config: config, database: try await database.makeDatabase(), clock: clock, logger: logger,
+        keyPolicy: keyPolicy, sealer: sealer)
       try await sidecar.prepare()
       sidecars.append(TestSidecar(sidecar: sidecar, socketPath: path, clock: clock))
     }
@@ -59,13 +95,14 @@ struct TestSidecar: Sendable {
         group.addTask { try await s.sidecar.run(cleanup: nil, signals: []) }
         try await s.sidecar.waitUntilListening()
       }
+      // Stopped as SIGTERM stops them: drained, then the database closed.
       do {
         try await body(sidecars)
       } catch {
-        group.cancelAll()
+        for s in sidecars { await s.sidecar.shutdown() }
         throw error
       }
-      group.cancelAll()
+      for s in sidecars { await s.sidecar.shutdown() }
     }
   }
 

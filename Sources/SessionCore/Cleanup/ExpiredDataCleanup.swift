@@ -13,7 +13,7 @@ public struct ExpiredDataCleanup: Sendable {
   }
 
   public let schedule: CronExpression
-  let store: any SessionStore
+  let database: SessionDatabase
   let logger: Logger
   /// Rows per DELETE: small enough that no statement holds its locks for long.
   let batchSize: Int
@@ -21,10 +21,10 @@ public struct ExpiredDataCleanup: Sendable {
   let maxBatches: Int
 
   public init(
-    schedule: CronExpression, store: any SessionStore, logger: Logger, batchSize: Int = 1000, maxBatches: Int = 10_000
+    schedule: CronExpression, database: SessionDatabase, logger: Logger, batchSize: Int = 1000, maxBatches: Int = 10_000
   ) {
     self.schedule = schedule
-    self.store = store
+    self.database = database
     self.logger = logger
     self.batchSize = batchSize
     self.maxBatches = maxBatches
@@ -33,8 +33,17 @@ public struct ExpiredDataCleanup: Sendable {
   /// The run due after `nowMs`.
   public func nextRun(after nowMs: Int64) -> Int64? { schedule.nextFireTime(afterMs: nowMs) }
 
-  /// Carries out the run scheduled at `scheduledAtMs` if this sidecar claims it; nil when another did.
-  public func run(scheduledAtMs: Int64, nowMs: Int64, claimant: String) throws -> Report? {
+  /// Carries out the run scheduled at `scheduledAtMs` if this sidecar claims it; nil when another did. Runs on
+  /// the database's background lane.
+  public func run(scheduledAtMs: Int64, nowMs: Int64, claimant: String) async throws -> Report? {
+    try await database.run(on: .background) { [self] store in
+      try run(scheduledAtMs: scheduledAtMs, nowMs: nowMs, claimant: claimant, in: store)
+    }
+  }
+
+  private func run(scheduledAtMs: Int64, nowMs: Int64, claimant: String, in store: any SessionStore) throws
+    -> Report?
+  {
     guard try store.claimJobRun(job: "cleanup", scheduledAtMs: scheduledAtMs, claimant: claimant) else {
       return nil
     }

@@ -87,6 +87,7 @@ struct ConfigReader {
       problem("sidecar.http.address", "\"\(address)\" is not a loopback host:port (e.g. 127.0.0.1:8080 or [::1]:8080)")
     }
     optionalString("sidecar.keyEncryptionKeyFile", into: &c.sidecar.keyEncryptionKeyFile)
+    int("sidecar.drainTimeoutSeconds", 0...600, unit: "seconds", into: &c.sidecar.drainTimeoutSeconds)
 
     for key in values.keys.sorted() where !Self.knownKeys.contains(key) {
       problem(key, "unknown key")
@@ -104,7 +105,7 @@ struct ConfigReader {
     "tokens.refreshToken.renewTokenPath", "tokens.refreshToken.rotationGracePeriod", "logging.level",
     "cookie.domain", "cookie.secure", "sidecar.socketPath", "sidecar.socketMode", "sidecar.maxFrameBytes",
     "sidecar.maxInFlightPerConnection", "sidecar.maxAccessTokenBytes", "sidecar.jwksFile", "sidecar.http.address",
-    "sidecar.keyEncryptionKeyFile",
+    "sidecar.keyEncryptionKeyFile", "sidecar.drainTimeoutSeconds",
   ]
 
   // MARK: Typed readers

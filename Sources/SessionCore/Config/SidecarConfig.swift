@@ -63,6 +63,8 @@ public struct SidecarConfig: Sendable, Equatable {
     public var httpAddress: String?
     /// 32 random bytes sealing private keys at rest (AES-256-GCM); nil stores them in clear.
     public var keyEncryptionKeyFile: String?
+    /// How long a shutdown waits for requests already read to be answered before closing connections anyway.
+    public var drainTimeoutSeconds = 10
   }
 
   public var mysql = MySQL()

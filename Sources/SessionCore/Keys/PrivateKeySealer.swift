@@ -9,9 +9,9 @@ public struct PrivateKeySealer: Sendable {
   /// Keys stored in clear.
   public init() { keyEncryptionKey = nil }
 
-  public init(keyEncryptionKey: [UInt8]?) throws(SessionError) {
+  public init(keyEncryptionKey: [UInt8]?) throws(SigningKeyError) {
     if let kek = keyEncryptionKey, kek.count != 32 {
-      throw .invalidArgument("the key-encryption key must be exactly 32 bytes, found \(kek.count)")
+      throw .keyEncryptionKeyLength(kek.count)
     }
     self.keyEncryptionKey = keyEncryptionKey
   }
@@ -23,18 +23,14 @@ public struct PrivateKeySealer: Sendable {
     return (try AES256GCM.seal(Array(privateKeyPEM.utf8), key: kek, associatedData: Array(kid.utf8)), true)
   }
 
-  public func open(_ record: SigningKeyRecord) throws(SessionError) -> String {
+  public func open(_ record: SigningKeyRecord) throws(SigningKeyError) -> String {
     guard record.sealed else { return String(decoding: record.privateKey, as: UTF8.self) }
-    guard let kek = keyEncryptionKey else {
-      throw .failedPrecondition(
-        "signing key \(record.kid) is sealed but sidecar.keyEncryptionKeyFile is not set")
-    }
+    guard let kek = keyEncryptionKey else { throw .sealedWithoutKeyEncryptionKey(kid: record.kid) }
     do {
       let plain = try AES256GCM.open(record.privateKey, key: kek, associatedData: Array(record.kid.utf8))
       return String(decoding: plain, as: UTF8.self)
     } catch {
-      throw .failedPrecondition(
-        "signing key \(record.kid) does not open with the configured key-encryption key")
+      throw .doesNotOpen(kid: record.kid)
     }
   }
 }

@@ -1,42 +1,58 @@
 import Logging
 import OpenSSLCrypto
 import SessionStorage
+import Synchronization
 
 /// Keeps the key ring in step with the database: makes the keys the policy says are due (exactly one per
 /// slot however many sidecars try, because the slot is a unique key in the store), makes the static key once
-/// per database, and loads every key any sidecar made. Runs at start and then every few seconds.
+/// per database, and loads every key any sidecar made. Runs at start and then every few seconds, on the
+/// database's background lane (RSA key generation included).
 public final class SigningKeyRotation: Sendable {
-  private let store: any SessionStore
+  private let database: SessionDatabase
   private let ring: SigningKeyRing
   private let sealer: PrivateKeySealer
   private let clock: any WallClock
   private let logger: Logger
   private let userKeyFile: UserSigningKeyFile?
+  /// One round at a time: a slower round that read older rows must not install its key set over a newer one.
+  private let round = Mutex(())
 
   public init(
-    store: any SessionStore, ring: SigningKeyRing, sealer: PrivateKeySealer, clock: any WallClock, logger: Logger,
+    database: SessionDatabase, ring: SigningKeyRing, sealer: PrivateKeySealer, clock: any WallClock, logger: Logger,
     userKeyFile: UserSigningKeyFile? = nil
   ) {
     self.userKeyFile = userKeyFile
-    self.store = store
+    self.database = database
     self.ring = ring
     self.sealer = sealer
     self.clock = clock
     self.logger = logger
   }
 
-  /// One round: create what is due, then load everything that is not expired. Blocks on the store.
-  public func synchronize() throws {
+  /// One round: create what is due, then load everything that is not expired.
+  public func synchronize() async throws {
+    try await database.run(on: .background) { [self] store in try round.withLock { _ in try synchronize(store) } }
+  }
+
+  /// Makes a key for `slotStartMs` and stores it; false when another sidecar got there first.
+  @discardableResult
+  public func create(kind: SigningKeyKind, slotStartMs: Int64, nowMs: Int64) async throws -> Bool {
+    try await database.run(on: .background) { [self] store in
+      try create(kind: kind, slotStartMs: slotStartMs, nowMs: nowMs, in: store)
+    }
+  }
+
+  private func synchronize(_ store: any SessionStore) throws {
     let now = clock.nowMs()
     var records = try store.signingKeys()
     var created = false
     if !records.contains(where: { $0.kind == .static }) {
-      created = try create(kind: .static, slotStartMs: 0, nowMs: now) || created
+      created = try create(kind: .static, slotStartMs: 0, nowMs: now, in: store) || created
     }
     // Each key made in this round gets its own creation millisecond, so kids (`d-<createdAtMs>`) never collide.
     var createdAt = now
     for slot in ring.policy.slotsNeedingKeys(at: now) where !records.contains(where: { $0.slotStartMs == slot }) {
-      created = try create(kind: .dynamic, slotStartMs: slot, nowMs: createdAt) || created
+      created = try create(kind: .dynamic, slotStartMs: slot, nowMs: createdAt, in: store) || created
       createdAt += 1
     }
     if created { records = try store.signingKeys() }
@@ -71,9 +87,9 @@ public final class SigningKeyRotation: Sendable {
     }
   }
 
-  /// Makes a key for `slotStartMs` and stores it; false when another sidecar got there first.
-  @discardableResult
-  public func create(kind: SigningKeyKind, slotStartMs: Int64, nowMs: Int64) throws -> Bool {
+  private func create(kind: SigningKeyKind, slotStartMs: Int64, nowMs: Int64, in store: any SessionStore) throws
+    -> Bool
+  {
     let key = try RSAPrivateKey.generate(bits: 2048)
     let kid = kind == .static ? "s-\(RandomIdentifier.uuid())" : "d-\(nowMs)"
     let sealed = try sealer.seal(privateKeyPEM: try key.pkcs8PEM(), kid: kid)

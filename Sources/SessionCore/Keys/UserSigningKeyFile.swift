@@ -27,15 +27,15 @@ public final class UserSigningKeyFile: Sendable {
   /// Re-reads the file when its size or modification time changed. Returns true when the key changed.
   /// Throws when the file cannot be read or holds no usable RSA private key (the previous key stays).
   @discardableResult
-  public func reload(nowMs: Int64) throws(SessionError) -> Bool {
+  public func reload(nowMs: Int64) throws(SigningKeyError) -> Bool {
     let attributes = try? FileManager.default.attributesOfItem(atPath: path)
     guard let attributes, let modified = attributes[.modificationDate] as? Date else {
-      throw .failedPrecondition("tokens.accessToken.signingKey.file: cannot read \(path)")
+      throw .keyFileUnreadable(path: path)
     }
     let fingerprint = "\(modified.timeIntervalSince1970)/\(attributes[.size] ?? 0)"
     guard state.withLock({ $0.fingerprint != fingerprint }) else { return false }
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw .failedPrecondition("tokens.accessToken.signingKey.file: cannot read \(path)")
+      throw .keyFileUnreadable(path: path)
     }
     let key: RSAPrivateKey
     let publicPEM: String
@@ -43,8 +43,7 @@ public final class UserSigningKeyFile: Sendable {
       key = try RSAPrivateKey(pem: String(decoding: data, as: UTF8.self))
       publicPEM = try key.publicKey.spkiPEM()
     } catch {
-      throw .failedPrecondition(
-        "tokens.accessToken.signingKey.file (\(path)): not a usable RSA private key (PEM, at least 2048 bits)")
+      throw .keyFileNotAnRSAKey(path: path)
     }
     // The kid names the public key, so every sidecar reading the same file agrees on it.
     let kid = "s-file-" + Hex.encode(Array(SHA256.hash(publicPEM).prefix(8)))

@@ -42,6 +42,12 @@ public final class RevocationSet: Sendable {
     }
   }
 
+  /// One sync round on the database's background lane; returns how many log entries it read.
+  @discardableResult
+  public func synchronize(from database: SessionDatabase, nowMs: Int64) async throws -> Int {
+    try await database.run(on: .background) { [self] store in try synchronize(from: store, nowMs: nowMs) }
+  }
+
   /// Reads the log past the last entry seen (and again over any holes still open), then drops entries whose
   /// tokens have all expired. Blocks on the store; returns how many entries it read.
   @discardableResult

@@ -1,21 +1,53 @@
-/// Why a call could not be carried out, in domain terms. The server maps each case to one wire status
-/// (SidecarProtocol/StatusMapping.swift). Messages never hold a token, a hash or a key.
+/// Why a session call could not be carried out, in domain terms. Session outcomes (an expired token, a stolen
+/// refresh token) are not errors: they are results. The server maps each case to one wire status
+/// (SidecarServer/Wire/StatusMapping.swift). Messages never hold a token, a hash or a key.
 public enum SessionError: Error, Sendable, Equatable, CustomStringConvertible {
-  case invalidArgument(String)
-  case notFound(String)
-  /// The access token given to a call that needs a valid one is malformed, forged or unknown.
-  case unauthenticated(String)
-  case failedPrecondition(String)
-  /// A dependency (the database) is unavailable; the caller may retry.
-  case unavailable(String)
-  case unimplemented(String)
-  case `internal`(String)
+  /// A field of the call is empty, too large or malformed; the message names the field.
+  case invalidInput(String)
+  /// The session does not exist, or has expired.
+  case sessionNotFound
+  /// A call that needs a valid access token was given a malformed, forged or unknown-key one.
+  case invalidAccessToken(reason: String)
+  /// No key can sign yet: the sidecar is starting, or has never reached the database.
+  case noSigningKey
+  /// The database cannot be reached; the caller may retry.
+  case databaseUnavailable(String)
+  /// The database failed in a way a retry will not fix.
+  case databaseFailed(String)
+  /// OpenSSL could not sign.
+  case signingFailed(String)
 
   public var description: String {
     switch self {
-    case .invalidArgument(let m), .notFound(let m), .unauthenticated(let m), .failedPrecondition(let m),
-      .unavailable(let m), .unimplemented(let m), .internal(let m):
-      m
+    case .invalidInput(let message): message
+    case .sessionNotFound: "session not found or expired"
+    case .invalidAccessToken(let reason): "access token is not valid: \(reason)"
+    case .noSigningKey: "no signing key is loaded yet; the sidecar is still starting or cannot reach the database"
+    case .databaseUnavailable(let message): "database unavailable: \(message)"
+    case .databaseFailed(let message): message
+    case .signingFailed(let message): "signing failed: \(message)"
+    }
+  }
+}
+
+/// Why a signing key cannot be used: the operator's key file or the key-encryption key is wrong. Reported at
+/// start (exit status 2 or 3) and in the key rounds' logs.
+public enum SigningKeyError: Error, Sendable, Equatable, CustomStringConvertible {
+  case keyEncryptionKeyLength(Int)
+  case sealedWithoutKeyEncryptionKey(kid: String)
+  case doesNotOpen(kid: String)
+  case keyFileUnreadable(path: String)
+  case keyFileNotAnRSAKey(path: String)
+
+  public var description: String {
+    switch self {
+    case .keyEncryptionKeyLength(let count): "the key-encryption key must be exactly 32 bytes, found \(count)"
+    case .sealedWithoutKeyEncryptionKey(let kid):
+      "signing key \(kid) is sealed but sidecar.keyEncryptionKeyFile is not set"
+    case .doesNotOpen(let kid): "signing key \(kid) does not open with the configured key-encryption key"
+    case .keyFileUnreadable(let path): "tokens.accessToken.signingKey.file: cannot read \(path)"
+    case .keyFileNotAnRSAKey(let path):
+      "tokens.accessToken.signingKey.file (\(path)): not a usable RSA private key (PEM, at least 2048 bits)"
     }
   }
 }

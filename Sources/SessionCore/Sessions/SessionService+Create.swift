@@ -3,7 +3,7 @@ import SessionStorage
 
 extension SessionService {
   /// CreateSession: stores a new session and issues its first tokens.
-  public func createSession(_ input: CreateSessionInput) throws(SessionError) -> IssuedSession {
+  public func createSession(_ input: CreateSessionInput) async throws(SessionError) -> IssuedSession {
     try Self.requireUserID(input.userID)
     let customClaims = try Self.validatedJSONObject(input.accessTokenPayloadJSON, field: "access_token_payload_json")
     let sessionData = try Self.validatedJSONObject(input.sessionDataJSON, field: "session_data_json")
@@ -20,7 +20,7 @@ extension SessionService {
     let (accessToken, view) = try signAccessToken(
       session: record, customClaimsJSON: customClaims, refreshTokenHash1: refreshToken.hash1,
       parentRefreshTokenHash1: nil, nowMs: now)
-    try withStore { try store.insertSession(record) }
+    try await withStore { try $0.insertSession(record) }
     logger.info("session created", metadata: ["sessionHandle": "\(handle)", "staticKey": "\(input.useStaticKey)"])
     return issued(
       view: view, accessToken: accessToken,

@@ -3,28 +3,30 @@ import SessionToken
 
 extension SessionService {
   /// RevokeSessions by handles: deletes them and logs the revocations for every sidecar.
-  public func revokeSessions(handles: [String]) throws(SessionError) -> [String] {
+  public func revokeSessions(handles: [String]) async throws(SessionError) -> [String] {
     for handle in handles { try Self.requireHandle(handle) }
-    return try revoke { now, expiry in
+    return try await revoke { store, now, expiry in
       try store.revokeSessions(handles: handles, nowMs: now, revocationExpiresAtMs: expiry)
     }
   }
 
   /// RevokeSessions by user: every session of `userID`.
-  public func revokeSessions(userID: String) throws(SessionError) -> [String] {
+  public func revokeSessions(userID: String) async throws(SessionError) -> [String] {
     try Self.requireUserID(userID)
-    return try revoke { now, expiry in
+    return try await revoke { store, now, expiry in
       try store.revokeSessions(userID: userID, nowMs: now, revocationExpiresAtMs: expiry)
     }
   }
 
   /// Runs a store revocation, then enforces it here at once (before the log round trip) and logs it.
-  private func revoke(_ delete: (_ nowMs: Int64, _ expiresAtMs: Int64) throws -> [String]) throws(SessionError)
+  private func revoke(
+    _ delete: @escaping @Sendable (any SessionStore, _ nowMs: Int64, _ expiresAtMs: Int64) throws -> [String]
+  ) async throws(SessionError)
     -> [String]
   {
     let expiry = revocationExpiry
     let now = clock.nowMs()
-    let revoked = try withStore { try delete(now, expiry) }
+    let revoked = try await withStore { try delete($0, now, expiry) }
     guard !revoked.isEmpty else { return revoked }
     revocations.insert(revoked, expiresAtMs: expiry)
     for handle in revoked { logger.info("session revoked", metadata: ["sessionHandle": "\(handle)"]) }
@@ -32,18 +34,18 @@ extension SessionService {
   }
 
   /// ListSessions: the user's live session handles.
-  public func listSessions(userID: String) throws(SessionError) -> [String] {
+  public func listSessions(userID: String) async throws(SessionError) -> [String] {
     try Self.requireUserID(userID)
     let now = clock.nowMs()
-    return try withStore { try store.liveSessionHandles(userID: userID, nowMs: now) }
+    return try await withStore { try $0.liveSessionHandles(userID: userID, nowMs: now) }
   }
 
   /// GetSession: NOT_FOUND when the session does not exist or has expired.
-  public func getSession(handle: String) throws(SessionError) -> StoredSession {
+  public func getSession(handle: String) async throws(SessionError) -> StoredSession {
     try Self.requireHandle(handle)
     let now = clock.nowMs()
-    guard let record = try withStore({ try store.session(handle: handle) }), record.expiresAtMs > now else {
-      throw .notFound("session not found or expired")
+    guard let record = try await withStore({ try $0.session(handle: handle) }), record.expiresAtMs > now else {
+      throw .sessionNotFound
     }
     return StoredSession(
       handle: record.handle, userID: record.userID, sessionDataJSON: record.sessionDataJSON,
@@ -52,34 +54,36 @@ extension SessionService {
   }
 
   /// UpdateSessionData.
-  public func updateSessionData(handle: String, sessionDataJSON: String) throws(SessionError) {
+  public func updateSessionData(handle: String, sessionDataJSON: String) async throws(SessionError) {
     try Self.requireHandle(handle)
     let data = try Self.validatedJSONObject(sessionDataJSON, field: "session_data_json")
-    try updateLiveSession(handle: handle) { $0.sessionDataJSON = data }
+    try await updateLiveSession(handle: handle) { $0.sessionDataJSON = data }
   }
 
   /// UpdateAccessTokenPayload: the next access token issued for the session carries the new claims.
-  public func updateAccessTokenPayload(handle: String, payloadJSON: String) throws(SessionError) {
+  public func updateAccessTokenPayload(handle: String, payloadJSON: String) async throws(SessionError) {
     try Self.requireHandle(handle)
     let payload = try validatedCustomClaims(payloadJSON)
-    try updateLiveSession(handle: handle) { $0.accessTokenPayloadJSON = payload }
+    try await updateLiveSession(handle: handle) { $0.accessTokenPayloadJSON = payload }
   }
 
   /// RegenerateAccessToken: a new token with the new claims and the same expiry; for an expired token only
   /// the stored claims change and no token is returned.
-  public func regenerateAccessToken(accessToken: String, payloadJSON: String) throws(SessionError) -> IssuedSession {
-    guard !accessToken.isEmpty else { throw .invalidArgument("access_token is empty") }
+  public func regenerateAccessToken(accessToken: String, payloadJSON: String) async throws(SessionError)
+    -> IssuedSession
+  {
+    guard !accessToken.isEmpty else { throw .invalidInput("access_token is empty") }
     let payload = try validatedCustomClaims(payloadJSON)
     let now = clock.nowMs()
     let token: VerifiedAccessToken
     let expired: Bool
     switch verifier.verify(accessToken, keys: keyRing, nowMs: now) {
-    case .invalid(let reason): throw .unauthenticated("access token is not valid: \(reason)")
-    case .unknownKey: throw .unauthenticated("access token is not valid: unknown signing key")
+    case .invalid(let reason): throw .invalidAccessToken(reason: reason)
+    case .unknownKey: throw .invalidAccessToken(reason: "unknown signing key")
     case .expired(let t): (token, expired) = (t, true)
     case .valid(let t): (token, expired) = (t, false)
     }
-    let record = try updateLiveSession(handle: token.claims.sessionHandle) { $0.accessTokenPayloadJSON = payload }
+    let record = try await updateLiveSession(handle: token.claims.sessionHandle) { $0.accessTokenPayloadJSON = payload }
     let view = SessionView(
       handle: record.handle, userID: record.userID, accessTokenPayloadJSON: token.payloadJSON,
       accessTokenExpiresAtMs: token.claims.expiresAt * 1000)
@@ -100,12 +104,12 @@ extension SessionService {
     do {
       probePayload = try AccessTokenPayload.build(claims: probe, customJSON: payload)
     } catch {
-      throw .invalidArgument("access_token_payload_json: \(error)")
+      throw .invalidInput("access_token_payload_json: \(error)")
     }
     // Base64url of the payload plus room for the header, the real claims' values and the signature.
     let estimatedTokenBytes = (probePayload.utf8.count + 400) * 4 / 3 + 480
     guard estimatedTokenBytes <= config.sidecar.maxAccessTokenBytes else {
-      throw .invalidArgument(
+      throw .invalidInput(
         "access_token_payload_json would make access tokens about \(estimatedTokenBytes) bytes, over "
           + "sidecar.maxAccessTokenBytes (\(config.sidecar.maxAccessTokenBytes)); keep large data in session_data_json")
     }
@@ -113,18 +117,18 @@ extension SessionService {
   }
 
   @discardableResult
-  private func updateLiveSession(handle: String, _ change: @Sendable (inout SessionRecord) -> Void)
-    throws(SessionError) -> SessionRecord
+  private func updateLiveSession(handle: String, _ change: @escaping @Sendable (inout SessionRecord) -> Void)
+    async throws(SessionError) -> SessionRecord
   {
     let now = clock.nowMs()
-    let updated: SessionRecord? = try withStore {
+    let updated: SessionRecord? = try await withStore { store in
       try store.updateSession(handle: handle) { record -> (SessionChange, SessionRecord?) in
         guard var record, record.expiresAtMs > now else { return (.keep, nil) }
         change(&record)
         return (.replace(record), record)
       }
     }
-    guard let updated else { throw .notFound("session not found or expired") }
+    guard let updated else { throw .sessionNotFound }
     return updated
   }
 }

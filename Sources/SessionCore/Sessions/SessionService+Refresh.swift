@@ -5,14 +5,16 @@ extension SessionService {
   /// RefreshSession: rotation with theft detection. The decision, the new access token and the row change
   /// happen under the store's row lock, so concurrent refreshes of one session (on any sidecar) are
   /// serialized, and a refresh that cannot sign changes nothing (the client may retry with the same token).
-  public func refreshSession(refreshToken text: String, antiCsrfToken: String) throws(SessionError) -> RefreshOutcome {
-    guard !text.isEmpty else { throw .invalidArgument("refresh_token is empty") }
+  public func refreshSession(refreshToken text: String, antiCsrfToken: String) async throws(SessionError)
+    -> RefreshOutcome
+  {
+    guard !text.isEmpty else { throw .invalidInput("refresh_token is empty") }
     guard let presented = RefreshToken(parsing: text) else {
       return .unauthorised(reason: "malformed refresh token")
     }
     let now = clock.nowMs()
     let revocationExpiry = self.revocationExpiry
-    let outcome: RefreshOutcome = try withStore {
+    let outcome: RefreshOutcome = try await withStore { [self] store in
       try store.updateSession(handle: presented.sessionHandle) { record -> (SessionChange, RefreshOutcome) in
         switch rotation.decide(session: record, presented: presented, nowMs: now) {
         case .reject(let reason):

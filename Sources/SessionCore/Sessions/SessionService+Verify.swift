@@ -39,9 +39,9 @@ extension SessionService {
     }
   }
 
-  /// The strict per-call check: does the session still exist in the database? Blocks on the store.
-  public func sessionIsLive(handle: String) throws(SessionError) -> Bool {
+  /// The strict per-call check: does the session still exist in the database?
+  public func sessionIsLive(handle: String) async throws(SessionError) -> Bool {
     let now = clock.nowMs()
-    return try withStore { try store.session(handle: handle).map { $0.expiresAtMs > now } ?? false }
+    return try await withStore { try $0.session(handle: handle).map { $0.expiresAtMs > now } ?? false }
   }
 }

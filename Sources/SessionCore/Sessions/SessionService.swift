@@ -3,9 +3,9 @@ import OpenSSLCrypto
 import SessionStorage
 import SessionToken
 
-/// Every session call of the sidecar, on plain types. Verification (`verify`) is pure computation on
-/// in-memory keys and may run on an event loop; every other call blocks on the store and must run on a
-/// thread pool.
+/// Every session call of the sidecar, on plain types. Verification (`verify`) is synchronous computation on
+/// in-memory keys, made to run inline on an event loop; every call that needs the database is `async` and
+/// reaches the store only through `SessionDatabase`, which runs it on the database's own threads.
 public final class SessionService: Sendable {
   public static let maxUserIDBytes = 255
   public static let maxJSONBytes = 64 * 1024
@@ -13,7 +13,7 @@ public final class SessionService: Sendable {
   static let revocationMarginMs: Int64 = 60_000
 
   let config: SidecarConfig
-  let store: any SessionStore
+  let database: SessionDatabase
   public let keyRing: SigningKeyRing
   public let revocations: RevocationSet
   let clock: any WallClock
@@ -23,11 +23,11 @@ public final class SessionService: Sendable {
   let cookies: CookieFactory
 
   public init(
-    config: SidecarConfig, store: any SessionStore, keyRing: SigningKeyRing, revocations: RevocationSet,
+    config: SidecarConfig, database: SessionDatabase, keyRing: SigningKeyRing, revocations: RevocationSet,
     clock: any WallClock, logger: Logger
   ) {
     self.config = config
-    self.store = store
+    self.database = database
     self.keyRing = keyRing
     self.revocations = revocations
     self.clock = clock
@@ -39,24 +39,26 @@ public final class SessionService: Sendable {
   }
 
   /// Is the database answering? For Health.
-  public func databaseReachable() -> Bool {
-    (try? store.ping()) != nil
+  public func databaseReachable() async -> Bool {
+    (try? await database.run { try $0.ping() }) != nil
   }
 
   // MARK: Shared steps
 
-  /// Runs a store call, turning its errors into session errors.
-  func withStore<R>(_ body: () throws -> R) throws(SessionError) -> R {
+  /// Runs `body` with the store on the database's threads, turning store errors into session errors.
+  func withStore<R: Sendable>(_ body: @escaping @Sendable (any SessionStore) throws -> R) async throws(SessionError)
+    -> R
+  {
     do {
-      return try body()
+      return try await database.run(body)
     } catch let error as SessionError {
       throw error
     } catch StoreError.unavailable(let message) {
       logger.error("database unavailable", metadata: ["reason": "\(message)"])
-      throw .unavailable("database unavailable: \(message)")
+      throw .databaseUnavailable(message)
     } catch {
       logger.error("database call failed", metadata: ["reason": "\(error)"])
-      throw .internal("\(error)")
+      throw .databaseFailed("\(error)")
     }
   }
 
@@ -67,7 +69,7 @@ public final class SessionService: Sendable {
   ) throws(SessionError) -> (IssuedToken, SessionView) {
     let useStatic = session.useStaticKey || !config.accessToken.dynamicSigningKey
     guard let key = keyRing.signingKey(useStaticKey: useStatic, at: nowMs) else {
-      throw .unavailable("no signing key is loaded yet; the sidecar is still starting or cannot reach the database")
+      throw .noSigningKey
     }
     let issuedAt = nowMs / 1000
     let claims = AccessTokenClaims(
@@ -78,17 +80,17 @@ public final class SessionService: Sendable {
     do {
       payload = try AccessTokenPayload.build(claims: claims, customJSON: customClaimsJSON)
     } catch {
-      throw .invalidArgument("access_token_payload_json: \(error)")
+      throw .invalidInput("access_token_payload_json: \(error)")
     }
     let token: String
     do {
       token = try AccessTokenSigner.sign(payloadJSON: payload, kid: key.kid, key: key.privateKey)
     } catch {
-      throw .internal("signing failed: \(error)")
+      throw .signingFailed("\(error)")
     }
     // A token this sidecar would refuse to verify must never be issued.
     guard token.utf8.count <= config.sidecar.maxAccessTokenBytes else {
-      throw .invalidArgument(
+      throw .invalidInput(
         "access_token_payload_json makes the access token \(token.utf8.count) bytes, over "
           + "sidecar.maxAccessTokenBytes (\(config.sidecar.maxAccessTokenBytes)); keep large data in session_data_json")
     }
@@ -103,24 +105,24 @@ public final class SessionService: Sendable {
 
   static func validatedJSONObject(_ json: String, field: String) throws(SessionError) -> String {
     guard json.utf8.count <= maxJSONBytes else {
-      throw .invalidArgument("\(field) is larger than \(maxJSONBytes) bytes")
+      throw .invalidInput("\(field) is larger than \(maxJSONBytes) bytes")
     }
     do {
       return try AccessTokenPayload.validateObject(json)
     } catch {
-      throw .invalidArgument("\(field): \(error)")
+      throw .invalidInput("\(field): \(error)")
     }
   }
 
   static func requireHandle(_ handle: String) throws(SessionError) {
-    guard !handle.isEmpty else { throw .invalidArgument("session_handle is empty") }
-    guard handle.utf8.count <= 64 else { throw .invalidArgument("session_handle is longer than 64 bytes") }
+    guard !handle.isEmpty else { throw .invalidInput("session_handle is empty") }
+    guard handle.utf8.count <= 64 else { throw .invalidInput("session_handle is longer than 64 bytes") }
   }
 
   static func requireUserID(_ userID: String) throws(SessionError) {
-    guard !userID.isEmpty else { throw .invalidArgument("user_id is empty") }
+    guard !userID.isEmpty else { throw .invalidInput("user_id is empty") }
     guard userID.utf8.count <= maxUserIDBytes else {
-      throw .invalidArgument("user_id is longer than \(maxUserIDBytes) bytes")
+      throw .invalidInput("user_id is longer than \(maxUserIDBytes) bytes")
     }
   }
 

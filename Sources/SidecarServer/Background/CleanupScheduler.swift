@@ -1,5 +1,4 @@
 import Logging
-import NIOPosix
 import ServiceLifecycle
 import SessionCore
 
@@ -8,7 +7,6 @@ struct CleanupScheduler: Service {
   let cleanup: ExpiredDataCleanup
   let clock: any WallClock
   let claimant: String
-  let threadPool: NIOThreadPool
   let logger: Logger
 
   func run() async throws {
@@ -27,10 +25,7 @@ struct CleanupScheduler: Service {
           return
         }
         do {
-          let (cleanup, clock, claimant) = (cleanup, clock, claimant)
-          _ = try await threadPool.runIfActive {
-            try cleanup.run(scheduledAtMs: next, nowMs: clock.nowMs(), claimant: claimant)
-          }
+          _ = try await cleanup.run(scheduledAtMs: next, nowMs: clock.nowMs(), claimant: claimant)
         } catch {
           logger.error("cleanup failed; it runs again at the next scheduled time", metadata: ["error": "\(error)"])
         }

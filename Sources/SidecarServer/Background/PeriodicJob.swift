@@ -1,22 +1,21 @@
 import Logging
-import NIOPosix
 import ServiceLifecycle
 
-/// Runs blocking work on the thread pool every `intervalMs` until graceful shutdown. A failed round is
-/// logged and retried on the next tick: a database that goes away is waited out, not fatal.
+/// Runs a round of work every `intervalMs` until graceful shutdown. A failed round is logged and retried on
+/// the next tick: a database that goes away is waited out, not fatal. The work reaches the database through
+/// `SessionDatabase`, which runs it on threads of its own.
 struct PeriodicJob: Service {
   let name: String
   let intervalMs: Int64
-  let threadPool: NIOThreadPool
   let logger: Logger
-  let work: @Sendable () throws -> Void
+  let work: @Sendable () async throws -> Void
 
   func run() async throws {
     await cancelWhenGracefulShutdown {
       var lastFailure: String? = nil
       while !Task.isCancelled {
         do {
-          try await threadPool.runIfActive { try work() }
+          try await work()
           lastFailure = nil
         } catch {
           // Logged once per distinct failure, so an outage is one line, not one per tick.

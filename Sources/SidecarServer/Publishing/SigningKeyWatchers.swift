@@ -1,6 +1,6 @@
 import NIOCore
 import SessionCore
-import SidecarProtocol
+import SessionSidecarWire
 import Synchronization
 
 /// Connections streaming the signing-key set (WatchSigningKeys): each gets the set at once and again on
@@ -41,7 +41,7 @@ final class SigningKeyWatchers: Sendable {
 
   private func send(_ published: PublishedKeySet, to channel: any Channel, ids: [UInt64]) {
     for id in ids {
-      var response = WireResponse.failure(id: id, .ok)
+      var response = WireResponse.ok(id: id)
       response.watchSigningKeys = .init(published)
       guard let frame = try? response.framed() else { continue }
       channel.writeAndFlush(frame, promise: nil)

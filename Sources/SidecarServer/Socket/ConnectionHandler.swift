@@ -1,19 +1,22 @@
 import Logging
 import NIOCore
-import NIOPosix
 import SessionCore
-import SidecarProtocol
+import SessionSidecarWire
 
-/// One client connection: decodes requests, answers fast calls inline, sends blocking calls to the thread
-/// pool, and writes responses in whatever order they finish.
+/// One client connection: decodes requests, answers fast calls inline, hands calls that need the database to
+/// the session service, and writes responses in whatever order they finish.
 ///
 /// Backpressure: a request is only taken up while fewer than `maxInFlight` database calls are outstanding
 /// and the socket's outbound buffer is below its high-water mark (the client is reading). Otherwise decoded
 /// frames wait in a queue and the server stops reading the socket, so a client that pipelines without
 /// reading cannot grow the server's memory beyond one read's worth of requests. Every error stays inside
 /// this connection.
+///
+/// Drain: on `ChannelShouldQuiesceEvent` (the server is stopping) it reads no more, ends its key streams with
+/// a final UNAVAILABLE status, answers every request already read (in flight and queued), then closes; the
+/// drain deadline closes it regardless.
 final class ConnectionHandler: ChannelDuplexHandler {
-  typealias InboundIn = InboundFrame
+  typealias InboundIn = WireFrame
   typealias OutboundIn = ByteBuffer
   typealias OutboundOut = ByteBuffer
 
@@ -21,26 +24,27 @@ final class ConnectionHandler: ChannelDuplexHandler {
   static let maxWatchesPerConnection = 8
 
   private let dispatcher: RequestDispatcher
-  private let threadPool: NIOThreadPool
   private let watchers: SigningKeyWatchers
   private let maxInFlight: Int
   private let maxFrameBytes: Int
+  private let drainTimeout: TimeAmount
   private let logger: Logger
   private var inFlight = 0
-  private var watches = 0
+  private var watchIDs: [UInt64] = []
   private var queued = CircularBuffer<ByteBuffer>()
   private var readPending = false
   private var needsFlush = false
+  private var draining = false
 
   init(
-    dispatcher: RequestDispatcher, threadPool: NIOThreadPool, watchers: SigningKeyWatchers, maxInFlight: Int,
-    maxFrameBytes: Int, logger: Logger
+    dispatcher: RequestDispatcher, watchers: SigningKeyWatchers, maxInFlight: Int, maxFrameBytes: Int,
+    drainTimeout: TimeAmount, logger: Logger
   ) {
     self.maxFrameBytes = maxFrameBytes
     self.dispatcher = dispatcher
-    self.threadPool = threadPool
     self.watchers = watchers
     self.maxInFlight = maxInFlight
+    self.drainTimeout = drainTimeout
     self.logger = logger
   }
 
@@ -51,13 +55,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     switch unwrapInboundIn(data) {
     case .invalidLength(let length):
-      let status =
-        length == 0
-        ? WireStatus(.invalidArgument, "frame length is zero")
-        : WireStatus(.resourceExhausted, "frame length \(length) exceeds the limit of \(maxFrameBytes) bytes")
+      let error: ProtocolError =
+        length == 0 ? .zeroLengthFrame : .frameTooLarge(length: length, limit: maxFrameBytes)
       logger.debug("closing connection after a bad frame length", metadata: ["length": "\(length)"])
       queued.removeAll()
-      write(.failure(id: 0, status), context: context)
+      write(.failure(id: 0, error), context: context)
       context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: nil)
       context.close(promise: nil)
     case .message(let frame):
@@ -74,7 +76,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     do {
       request = try WireRequest(frame: frame)
     } catch {
-      write(.failure(id: 0, WireStatus(.invalidArgument, "frame does not hold a decodable Request")), context: context)
+      write(.failure(id: 0, .undecodableRequest), context: context)
       return
     }
     handle(request, context: context)
@@ -85,38 +87,39 @@ final class ConnectionHandler: ChannelDuplexHandler {
     case .immediate(let response):
       write(response, context: context)
     case .watchSigningKeys:
-      guard watches < Self.maxWatchesPerConnection else {
-        let message = "at most \(Self.maxWatchesPerConnection) key streams per connection"
-        write(.failure(id: request.id, WireStatus(.resourceExhausted, message)), context: context)
+      guard !draining else {
+        write(.failure(id: request.id, .shuttingDown), context: context)
         return
       }
-      watches += 1
+      guard watchIDs.count < Self.maxWatchesPerConnection else {
+        write(.failure(id: request.id, .tooManyKeyStreams(limit: Self.maxWatchesPerConnection)), context: context)
+        return
+      }
+      watchIDs.append(request.id)
       watchers.add(channel: context.channel, requestID: request.id)
-    case .blocking(let job):
+    case .deferred(let job):
       inFlight += 1
       let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-      threadPool.runIfActive(eventLoop: context.eventLoop, job).whenComplete { result in
+      context.eventLoop.makeFutureWithTask { await job() }.whenSuccess { response in
         let (handler, context) = bound.value
         handler.inFlight -= 1
-        switch result {
-        case .success(let response):
-          handler.write(response, context: context)
-        case .failure:
-          handler.write(
-            .failure(id: request.id, WireStatus(.unavailable, "the sidecar is shutting down")), context: context)
-        }
-        handler.flushIfNeeded(context: context)
+        handler.write(response, context: context)
         handler.drain(context: context)
       }
     }
   }
 
-  /// Takes up queued requests while allowed, then resumes reading the socket once the queue is empty.
+  /// Takes up queued requests while allowed, then resumes reading the socket once the queue is empty; when
+  /// the server is stopping, closes the connection once nothing is left to answer.
   private func drain(context: ChannelHandlerContext) {
     while !queued.isEmpty && canTakeRequest(context) {
       take(queued.removeFirst(), context: context)
     }
     flushIfNeeded(context: context)
+    if draining {
+      if inFlight == 0 && queued.isEmpty { context.close(promise: nil) }
+      return
+    }
     if readPending && queued.isEmpty && canTakeRequest(context) {
       readPending = false
       context.read()
@@ -138,6 +141,21 @@ final class ConnectionHandler: ChannelDuplexHandler {
     context.flush()
   }
 
+  func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    guard event is ChannelShouldQuiesceEvent else {
+      context.fireUserInboundEventTriggered(event)
+      return
+    }
+    guard !draining else { return }
+    draining = true
+    watchers.remove(channel: context.channel)
+    for id in watchIDs { write(.failure(id: id, .shuttingDown), context: context) }
+    watchIDs.removeAll()
+    let channel = context.channel
+    context.eventLoop.scheduleTask(in: drainTimeout) { channel.close(promise: nil) }
+    drain(context: context)
+  }
+
   func channelReadComplete(context: ChannelHandlerContext) {
     flushIfNeeded(context: context)
     context.fireChannelReadComplete()
@@ -149,7 +167,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
   }
 
   func read(context: ChannelHandlerContext) {
-    if queued.isEmpty && canTakeRequest(context) {
+    if !draining && queued.isEmpty && canTakeRequest(context) {
       context.read()
     } else {
       readPending = true

@@ -1,63 +1,117 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOExtras
 import NIOPosix
 import ServiceLifecycle
 import SessionCore
+import SessionSidecarWire
+import Synchronization
 
 /// The Unix-socket listener: framing, then one `ConnectionHandler` per connection.
-final class SocketServer: Service {
+///
+/// Lifecycle: `idle → listening → draining → stopped`. On graceful shutdown (or cancellation) it stops
+/// accepting, tells every connection to quiesce (each answers what it has read, ends its key streams, then
+/// closes) and waits for all of them, at most `drainTimeout`; then it removes its socket file.
+final class SocketServer: Service, Sendable {
+  enum State: Sendable {
+    case idle
+    case listening
+    case draining
+    case stopped
+  }
+
   private let path: String
   private let mode: UInt16
   private let maxFrameBytes: Int
   private let maxInFlight: Int
+  private let drainTimeout: TimeAmount
   private let dispatcher: RequestDispatcher
-  private let threadPool: NIOThreadPool
   private let watchers: SigningKeyWatchers
   private let group: any EventLoopGroup
   private let logger: Logger
+  private let state = Mutex(State.idle)
+  /// Completed exactly once: when the socket accepts connections, or with the error that stopped it.
   let listening: EventLoopPromise<Void>
 
   init(
-    config: SidecarConfig, dispatcher: RequestDispatcher, threadPool: NIOThreadPool, watchers: SigningKeyWatchers,
-    group: any EventLoopGroup, logger: Logger
+    config: SidecarConfig, dispatcher: RequestDispatcher, watchers: SigningKeyWatchers, group: any EventLoopGroup,
+    logger: Logger
   ) {
     self.path = config.sidecar.socketPath
     self.mode = config.sidecar.socketMode
     self.maxFrameBytes = config.sidecar.maxFrameBytes
     self.maxInFlight = config.sidecar.maxInFlightPerConnection
+    self.drainTimeout = .seconds(Int64(config.sidecar.drainTimeoutSeconds))
     self.dispatcher = dispatcher
-    self.threadPool = threadPool
     self.watchers = watchers
     self.group = group
     self.logger = logger
     self.listening = group.next().makePromise()
   }
 
+  deinit {
+    // A server that never ran still owes its promise an answer.
+    if state.withLock({ $0 }) == .idle { listening.fail(SocketServerNeverStarted()) }
+  }
+
+  var currentState: State { state.withLock { $0 } }
+
+  /// Fails the `listening` promise of a server that will never run (the sidecar's start failed).
+  func abandon(_ error: any Error) {
+    let wasIdle = state.withLock { state in
+      defer { if state == .idle { state = .stopped } }
+      return state == .idle
+    }
+    if wasIdle { listening.fail(error) }
+  }
+
   func run() async throws {
+    guard state.withLock({ $0 }) == .idle else { throw SocketServerNeverStarted() }
+    let quiescing = ServerQuiescingHelper(group: group)
     let channel: any Channel
     let inode: UInt64
     do {
-      (channel, inode) = try await bind()
+      (channel, inode) = try await bind(quiescing: quiescing)
     } catch {
-      listening.fail(error)
+      abandon(error)
       throw error
     }
+    state.withLock { $0 = .listening }
     logger.info("listening", metadata: ["socket": "\(path)"])
     listening.succeed()
-    // Closing the listener ends the run; connections already open finish what they are answering.
-    try await withTaskCancellationOrGracefulShutdownHandler {
-      try await channel.closeFuture.get()
+
+    let drained = group.next().makePromise(of: Void.self)
+    let (drainTimeout, logger) = (self.drainTimeout, self.logger)
+    let beginDrain: @Sendable () -> Void = { [self] in
+      let begins = self.state.withLock { state in
+        defer { if state == .listening { state = .draining } }
+        return state == .listening
+      }
+      guard begins else { return }
+      logger.info("draining: answering what was read, then closing connections")
+      quiescing.initiateShutdown(promise: drained)
+      // Connections close themselves at the deadline too; this bounds the wait if one cannot.
+      drained.futureResult.eventLoop.scheduleTask(in: drainTimeout + .milliseconds(500)) {
+        drained.succeed()
+      }
+    }
+    // A listener closed by anything but a shutdown still drains its connections.
+    channel.closeFuture.whenComplete { _ in beginDrain() }
+    await withTaskCancellationOrGracefulShutdownHandler {
+      try? await drained.futureResult.get()
     } onCancelOrGracefulShutdown: {
-      channel.close(promise: nil)
+      beginDrain()
     }
     // Remove the socket file only if it is still ours (a newer instance may have taken the path).
     if Self.inode(of: path) == inode { try? FileManager.default.removeItem(atPath: path) }
+    state.withLock { $0 = .stopped }
+    logger.info("stopped listening", metadata: ["socket": "\(path)"])
   }
 
   /// Binds in a private directory, sets the mode, then renames the socket into place: no client ever sees
   /// the socket with a wider mode than configured. Refuses a path another live process is serving.
-  private func bind() async throws -> (any Channel, UInt64) {
+  private func bind(quiescing: ServerQuiescingHelper) async throws -> (any Channel, UInt64) {
     let files = FileManager.default
     let directory = (path as NSString).deletingLastPathComponent
     if !directory.isEmpty { try files.createDirectory(atPath: directory, withIntermediateDirectories: true) }
@@ -74,19 +128,24 @@ final class SocketServer: Service {
     defer { try? files.removeItem(atPath: staging) }
     let temporary = staging + "/s"
 
-    let (maxFrameBytes, maxInFlight, dispatcher, threadPool, watchers, logger) = (
-      self.maxFrameBytes, self.maxInFlight, self.dispatcher, self.threadPool, self.watchers, self.logger
+    let (maxFrameBytes, maxInFlight, drainTimeout, dispatcher, watchers, logger) = (
+      self.maxFrameBytes, self.maxInFlight, self.drainTimeout, self.dispatcher, self.watchers, self.logger
     )
     let channel = try await ServerBootstrap(group: group)
       .serverChannelOption(.backlog, value: 256)
+      .serverChannelInitializer { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+        }
+      }
       .childChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
           try channel.pipeline.syncOperations.addHandler(
-            ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes)))
+            ByteToMessageHandler(WireFrameDecoder(maxFrameBytes: maxFrameBytes)))
           try channel.pipeline.syncOperations.addHandler(
             ConnectionHandler(
-              dispatcher: dispatcher, threadPool: threadPool, watchers: watchers, maxInFlight: maxInFlight,
-              maxFrameBytes: maxFrameBytes, logger: logger))
+              dispatcher: dispatcher, watchers: watchers, maxInFlight: maxInFlight, maxFrameBytes: maxFrameBytes,
+              drainTimeout: drainTimeout, logger: logger))
         }
       }
       .bind(unixDomainSocketPath: temporary).get()
@@ -113,4 +172,9 @@ struct SocketPathInUse: Error, CustomStringConvertible {
   var description: String {
     "another process is serving \(path); stop it or set sidecar.socketPath to another path"
   }
+}
+
+/// The sidecar stopped before its socket server ran.
+struct SocketServerNeverStarted: Error, CustomStringConvertible {
+  var description: String { "the socket server was not started" }
 }

@@ -7,7 +7,7 @@ import socket
 import struct
 import time
 
-from sessionsidecar_client import SidecarClient, pb
+from sessionsidecar import Client, pb
 
 REQUESTS = 200_000
 
@@ -42,7 +42,7 @@ def test_a_client_that_does_not_read_is_not_buffered_without_bound(socket_path: 
             time.sleep(0.01)
     assert sent < len(data), "the server kept reading a client that never reads its replies"
 
-    with SidecarClient(socket_path) as bystander:
+    with Client(socket_path) as bystander:
         assert bystander.health().serving is True
 
     # Now read: the server resumes, takes the rest, and answers every request exactly once.

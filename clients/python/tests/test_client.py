@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from sessionsidecar_client import SidecarClient, SidecarError, pb
+from sessionsidecar import Client, SidecarStatusError, pb
 from support import new_user
 
 
-def test_ids_increase(client: SidecarClient) -> None:
+def test_ids_increase(client: Client) -> None:
     first = client.send(pb.Request(health=pb.HealthRequest()))
     second = client.send(pb.Request(health=pb.HealthRequest()))
     assert 0 < first < second
@@ -16,15 +16,15 @@ def test_ids_increase(client: SidecarClient) -> None:
     assert client.receive(first).id == first
 
 
-def test_error_carries_code_and_message(client: SidecarClient) -> None:
-    with pytest.raises(SidecarError) as error:
+def test_error_carries_code_and_message(client: Client) -> None:
+    with pytest.raises(SidecarStatusError) as error:
         client.get_session("00000000-0000-0000-0000-000000000000")
     assert error.value.code_name == pb.Code.Name(error.value.code)
     assert error.value.request_id > 0
     assert error.value.code_name in str(error.value)
 
 
-def test_json_string_and_mapping_are_equivalent(client: SidecarClient) -> None:
+def test_json_string_and_mapping_are_equivalent(client: Client) -> None:
     from_mapping = client.create_session(new_user(), {"a": 1}, {"b": 2})
     from_string = client.create_session(new_user(), '{"a": 1}', '{"b": 2}')
     for created in (from_mapping, from_string):
@@ -34,7 +34,7 @@ def test_json_string_and_mapping_are_equivalent(client: SidecarClient) -> None:
 
 
 def test_context_manager_closes(socket_path: str) -> None:
-    with SidecarClient(socket_path) as connection:
+    with Client(socket_path) as connection:
         assert connection.health().serving
     with pytest.raises(OSError):
         connection.health()

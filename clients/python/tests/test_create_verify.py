@@ -7,14 +7,14 @@ import time
 from email.utils import format_datetime
 from datetime import datetime, timezone
 
-from sessionsidecar_client import SidecarClient
+from sessionsidecar import Client
 from support import PROTECTED_CLAIMS, VERIFY, cookie_named, create, jwt_parts, new_user, outcome_name
 
 RENEW_PATH = "/auth/session/refresh"
 CUSTOM_CLAIMS = {"role": "admin", "tenant": {"id": 7, "tags": ["a", "b"]}, "flag": True}
 
 
-def test_create_then_verify_returns_the_session(client: SidecarClient) -> None:
+def test_create_then_verify_returns_the_session(client: Client) -> None:
     user_id = new_user()
     created = client.create_session(user_id, CUSTOM_CLAIMS, {"secret": "server-side"})
     assert created.session.handle
@@ -34,14 +34,14 @@ def test_create_then_verify_returns_the_session(client: SidecarClient) -> None:
     assert verified.session.expires_at_ms == created.access_token.expires_at_ms
 
 
-def test_access_token_header_is_rs256_jwt_with_dynamic_kid(client: SidecarClient) -> None:
+def test_access_token_header_is_rs256_jwt_with_dynamic_kid(client: Client) -> None:
     created = create(client)
     header, _claims = jwt_parts(created.access_token.token)
     assert header["kid"].startswith("d-"), header
     assert header == {"alg": "RS256", "typ": "JWT", "kid": header["kid"], "version": "5"}
 
 
-def test_access_token_claims_are_protected_plus_flattened_custom(client: SidecarClient) -> None:
+def test_access_token_claims_are_protected_plus_flattened_custom(client: Client) -> None:
     user_id = new_user()
     before = int(time.time())
     created = client.create_session(user_id, CUSTOM_CLAIMS)
@@ -60,7 +60,7 @@ def test_access_token_claims_are_protected_plus_flattened_custom(client: Sidecar
     assert json.loads(created.session.access_token_payload_json) == claims
 
 
-def test_refresh_token_outlives_access_token(client: SidecarClient) -> None:
+def test_refresh_token_outlives_access_token(client: Client) -> None:
     created = create(client)
     assert created.refresh_token.token
     assert created.refresh_token.token != created.access_token.token
@@ -89,14 +89,14 @@ def _assert_cookie(cookie, value: str, path: str) -> None:
     assert ("Secure" in attributes) == cookie.secure
 
 
-def test_create_sets_access_and_refresh_cookies(client: SidecarClient) -> None:
+def test_create_sets_access_and_refresh_cookies(client: Client) -> None:
     created = create(client)
     assert sorted(cookie.name for cookie in created.cookies) == ["sAccessToken", "sRefreshToken"]
     _assert_cookie(cookie_named(created.cookies, "sAccessToken"), created.access_token.token, "/")
     _assert_cookie(cookie_named(created.cookies, "sRefreshToken"), created.refresh_token.token, RENEW_PATH)
 
 
-def test_sessions_get_distinct_handles_and_tokens(client: SidecarClient) -> None:
+def test_sessions_get_distinct_handles_and_tokens(client: Client) -> None:
     user_id = new_user()
     first = client.create_session(user_id)
     second = client.create_session(user_id)
@@ -105,7 +105,7 @@ def test_sessions_get_distinct_handles_and_tokens(client: SidecarClient) -> None
     assert first.access_token.token != second.access_token.token
 
 
-def test_empty_payload_means_empty_object(client: SidecarClient) -> None:
+def test_empty_payload_means_empty_object(client: Client) -> None:
     created = create(client, access_token_payload="", session_data="")
     info = client.get_session(created.session.handle)
     assert json.loads(info.access_token_payload_json or "{}") == {}

@@ -1,9 +1,9 @@
 """Health: the sidecar serves, names its version and reaches its database."""
 
-from sessionsidecar_client import SidecarClient
+from sessionsidecar import Client
 
 
-def test_health_reports_serving_version_and_database(client: SidecarClient) -> None:
+def test_health_reports_serving_version_and_database(client: Client) -> None:
     health = client.health()
     assert health.serving is True
     assert health.version != ""

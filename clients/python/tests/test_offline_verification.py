@@ -28,7 +28,7 @@ from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 from joserfc.registry import HeaderParameter
 
-from sessionsidecar_client import SidecarClient
+from sessionsidecar import Client
 from support import b64url_encode, b64url_json, create, jwt_parts
 
 CLAIMS = {"role": "auditor", "level": 7}
@@ -122,7 +122,7 @@ def serve_jwks() -> Iterator[Any]:
 
 
 @pytest.mark.parametrize("use_static_key", [False, True], ids=["dynamic", "static"])
-def test_pyjwk_client_verifies_access_token(client: SidecarClient, jwks_url: str, use_static_key: bool) -> None:
+def test_pyjwk_client_verifies_access_token(client: Client, jwks_url: str, use_static_key: bool) -> None:
     created = create(client, access_token_payload=CLAIMS, use_static_key=use_static_key)
     token = created.access_token.token
     jwks_client = jwt.PyJWKClient(jwks_url)
@@ -138,7 +138,7 @@ def test_pyjwk_client_verifies_access_token(client: SidecarClient, jwks_url: str
 
 @pytest.mark.parametrize("use_static_key", [False, True], ids=["dynamic", "static"])
 def test_joserfc_verifies_with_key_set_fetched_over_http(
-    client: SidecarClient, jwks_url: str, use_static_key: bool,
+    client: Client, jwks_url: str, use_static_key: bool,
 ) -> None:
     created = create(client, access_token_payload=CLAIMS, use_static_key=use_static_key)
     status, _headers, body = http_request(jwks_url)
@@ -148,7 +148,7 @@ def test_joserfc_verifies_with_key_set_fetched_over_http(
     assert claims["level"] == 7
 
 
-def test_http_jwks_headers_match_get_signing_keys(client: SidecarClient, jwks_url: str) -> None:
+def test_http_jwks_headers_match_get_signing_keys(client: Client, jwks_url: str) -> None:
     before = client.get_signing_keys()
     status, headers, body = http_request(jwks_url)
     after = client.get_signing_keys()
@@ -165,7 +165,7 @@ def test_http_jwks_headers_match_get_signing_keys(client: SidecarClient, jwks_ur
     assert kids(served) in (kids(json.loads(before.jwks_json)), kids(json.loads(after.jwks_json)))
 
 
-def test_http_jwks_body_equals_socket_jwks(client: SidecarClient, jwks_url: str) -> None:
+def test_http_jwks_body_equals_socket_jwks(client: Client, jwks_url: str) -> None:
     for _attempt in range(3):
         socket_jwks = json.loads(client.get_signing_keys().jwks_json)
         _status, _headers, body = http_request(jwks_url)
@@ -190,7 +190,7 @@ def test_http_unknown_path_is_404(jwks_url: str) -> None:
         assert status == 404, path
 
 
-def test_pyjwk_client_refuses_token_with_unpublished_kid(client: SidecarClient, jwks_url: str) -> None:
+def test_pyjwk_client_refuses_token_with_unpublished_kid(client: Client, jwks_url: str) -> None:
     token = create(client).access_token.token
     _header_segment, payload_segment, signature = token.split(".")
     header = jwt_parts(token)[0]
@@ -204,7 +204,7 @@ def test_pyjwk_client_refuses_token_with_unpublished_kid(client: SidecarClient, 
 # The JWKS file (sidecar.jwksFile)
 
 
-def test_jwks_file_equals_socket_jwks_json(client: SidecarClient, jwks_file_path: str) -> None:
+def test_jwks_file_equals_socket_jwks_json(client: Client, jwks_file_path: str) -> None:
     for _attempt in range(3):
         socket_jwks = json.loads(client.get_signing_keys().jwks_json)
         with open(jwks_file_path, encoding="utf-8") as handle:
@@ -222,7 +222,7 @@ def test_jwks_file_equals_socket_jwks_json(client: SidecarClient, jwks_file_path
 
 @pytest.mark.parametrize("use_static_key", [False, True], ids=["dynamic", "static"])
 def test_pyjwk_client_rejects_token_whose_kid_is_missing_from_jwks(
-    client: SidecarClient, serve_jwks: Any, use_static_key: bool,
+    client: Client, serve_jwks: Any, use_static_key: bool,
 ) -> None:
     token = create(client, use_static_key=use_static_key).access_token.token
     kid = jwt_parts(token)[0]["kid"]
@@ -240,7 +240,7 @@ def test_pyjwk_client_rejects_token_whose_kid_is_missing_from_jwks(
         trimmed_client.get_signing_key_from_jwt(token)
 
 
-def test_pyjwt_key_set_lookup_fails_and_other_keys_do_not_verify(client: SidecarClient) -> None:
+def test_pyjwt_key_set_lookup_fails_and_other_keys_do_not_verify(client: Client) -> None:
     token = create(client).access_token.token
     kid = jwt_parts(token)[0]["kid"]
     jwks = json.loads(client.get_signing_keys().jwks_json)
@@ -253,7 +253,7 @@ def test_pyjwt_key_set_lookup_fails_and_other_keys_do_not_verify(client: Sidecar
             jwt.decode(token, other, algorithms=["RS256"])
 
 
-def test_joserfc_rejects_token_whose_kid_is_missing_from_jwks(client: SidecarClient) -> None:
+def test_joserfc_rejects_token_whose_kid_is_missing_from_jwks(client: Client) -> None:
     token = create(client).access_token.token
     kid = jwt_parts(token)[0]["kid"]
     jwks = json.loads(client.get_signing_keys().jwks_json)
@@ -262,7 +262,7 @@ def test_joserfc_rejects_token_whose_kid_is_missing_from_jwks(client: SidecarCli
         joserfc_decode(token, trimmed)
 
 
-def test_pyjwt_refuses_hs256_with_the_public_key_as_secret(client: SidecarClient) -> None:
+def test_pyjwt_refuses_hs256_with_the_public_key_as_secret(client: Client) -> None:
     """The classic key-confusion forgery: a verifier pinned to RS256 never runs HMAC."""
     token = create(client).access_token.token
     header, claims = jwt_parts(token)

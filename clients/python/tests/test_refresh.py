@@ -7,20 +7,20 @@ from typing import List
 
 import pytest
 
-from sessionsidecar_client import SidecarClient, SidecarError, pb
+from sessionsidecar import Client, RefreshSessionResult, SidecarStatusError, pb
 from support import REFRESH, VERIFY, cookie_named, create, jwt_parts, outcome_name
 
 
-def _refresh_ok(client: SidecarClient, refresh_token: str, anti_csrf_token: str = "") -> pb.RefreshSessionResponse:
+def _refresh_ok(client: Client, refresh_token: str, anti_csrf_token: str = "") -> RefreshSessionResult:
     refreshed = client.refresh_session(refresh_token, anti_csrf_token)
     assert refreshed.outcome == REFRESH.OK, outcome_name(refreshed) + " " + refreshed.reason
     return refreshed
 
 
-def test_rotation_issues_new_tokens(client: SidecarClient) -> None:
+def test_rotation_issues_new_tokens(client: Client) -> None:
     created = create(client, access_token_payload={"role": "r"})
     refreshed = _refresh_ok(client, created.refresh_token.token)
-    assert refreshed.HasField("refresh_token")
+    assert refreshed.refresh_token is not None
     assert refreshed.refresh_token.token not in ("", created.refresh_token.token)
     assert refreshed.access_token.token not in ("", created.access_token.token)
     assert refreshed.session.handle == created.session.handle
@@ -35,11 +35,11 @@ def test_rotation_issues_new_tokens(client: SidecarClient) -> None:
     assert verified.outcome == VERIFY.OK, outcome_name(verified) + " " + verified.reason
 
 
-def test_previous_token_reused_within_grace_keeps_current_refresh_token(client: SidecarClient) -> None:
+def test_previous_token_reused_within_grace_keeps_current_refresh_token(client: Client) -> None:
     created = create(client)
     _refresh_ok(client, created.refresh_token.token)
     again = _refresh_ok(client, created.refresh_token.token)
-    assert not again.HasField("refresh_token")
+    assert again.refresh_token is None
     assert again.access_token.token
     assert again.session.handle == created.session.handle
     assert [cookie.name for cookie in again.cookies if cookie.name == "sRefreshToken"] == []
@@ -47,21 +47,21 @@ def test_previous_token_reused_within_grace_keeps_current_refresh_token(client: 
     assert verified.outcome == VERIFY.OK, outcome_name(verified) + " " + verified.reason
 
 
-def test_current_token_still_rotates_after_grace_reuse(client: SidecarClient) -> None:
+def test_current_token_still_rotates_after_grace_reuse(client: Client) -> None:
     created = create(client)
     first = _refresh_ok(client, created.refresh_token.token)
     _refresh_ok(client, created.refresh_token.token)
     second = _refresh_ok(client, first.refresh_token.token)
-    assert second.HasField("refresh_token")
+    assert second.refresh_token is not None
     assert second.refresh_token.token != first.refresh_token.token
 
 
-def test_concurrent_refreshes_rotate_exactly_once(client: SidecarClient, socket_path: str) -> None:
+def test_concurrent_refreshes_rotate_exactly_once(client: Client, socket_path: str) -> None:
     created = create(client)
-    results: List[pb.RefreshSessionResponse] = []
+    results: List[RefreshSessionResult] = []
 
     def refresh_on_own_connection() -> None:
-        with SidecarClient(socket_path) as own:
+        with Client(socket_path) as own:
             results.append(own.refresh_session(created.refresh_token.token))
 
     threads = [threading.Thread(target=refresh_on_own_connection) for _ in range(4)]
@@ -70,10 +70,10 @@ def test_concurrent_refreshes_rotate_exactly_once(client: SidecarClient, socket_
     for thread in threads:
         thread.join()
     assert [outcome_name(result) for result in results] == ["OK"] * 4
-    assert sum(result.HasField("refresh_token") for result in results) == 1
+    assert sum(result.refresh_token is not None for result in results) == 1
 
 
-def test_token_two_rotations_back_is_theft_and_revokes(client: SidecarClient) -> None:
+def test_token_two_rotations_back_is_theft_and_revokes(client: Client) -> None:
     created = create(client)
     first = _refresh_ok(client, created.refresh_token.token)
     second = _refresh_ok(client, first.refresh_token.token)
@@ -82,10 +82,10 @@ def test_token_two_rotations_back_is_theft_and_revokes(client: SidecarClient) ->
     assert theft.outcome == REFRESH.TOKEN_THEFT_DETECTED, outcome_name(theft) + " " + theft.reason
     assert theft.session.handle == created.session.handle
     assert theft.session.user_id == created.session.user_id
-    assert not theft.HasField("access_token")
-    assert not theft.HasField("refresh_token")
+    assert theft.access_token is None
+    assert theft.refresh_token is None
 
-    with pytest.raises(SidecarError) as error:
+    with pytest.raises(SidecarStatusError) as error:
         client.get_session(created.session.handle)
     assert error.value.code == pb.NOT_FOUND, error.value.code_name
     after = client.refresh_session(second.refresh_token.token)
@@ -95,12 +95,12 @@ def test_token_two_rotations_back_is_theft_and_revokes(client: SidecarClient) ->
 
 
 @pytest.mark.parametrize("token", ["garbage", "a.b.c", "00000000-0000-0000-0000-000000000000.x.y"])
-def test_garbage_refresh_token_is_unauthorised(client: SidecarClient, token: str) -> None:
+def test_garbage_refresh_token_is_unauthorised(client: Client, token: str) -> None:
     refreshed = client.refresh_session(token)
     assert refreshed.outcome == REFRESH.UNAUTHORISED, outcome_name(refreshed) + " " + refreshed.reason
 
 
-def test_tampered_refresh_token_is_unauthorised(client: SidecarClient) -> None:
+def test_tampered_refresh_token_is_unauthorised(client: Client) -> None:
     created = create(client)
     token = created.refresh_token.token
     position = len(token) - 10
@@ -111,13 +111,13 @@ def test_tampered_refresh_token_is_unauthorised(client: SidecarClient) -> None:
 
 
 @pytest.mark.parametrize("anti_csrf_token", ["wrong", ""], ids=["wrong", "missing"])
-def test_refresh_with_wrong_anti_csrf_is_unauthorised(client: SidecarClient, anti_csrf_token: str) -> None:
+def test_refresh_with_wrong_anti_csrf_is_unauthorised(client: Client, anti_csrf_token: str) -> None:
     created = create(client, enable_anti_csrf=True)
     refreshed = client.refresh_session(created.refresh_token.token, anti_csrf_token)
     assert refreshed.outcome == REFRESH.UNAUTHORISED, outcome_name(refreshed) + " " + refreshed.reason
 
 
-def test_refresh_with_right_anti_csrf_issues_new_anti_csrf(client: SidecarClient) -> None:
+def test_refresh_with_right_anti_csrf_issues_new_anti_csrf(client: Client) -> None:
     created = create(client, enable_anti_csrf=True)
     refreshed = _refresh_ok(client, created.refresh_token.token, created.anti_csrf_token)
     assert refreshed.anti_csrf_token

@@ -13,13 +13,13 @@ from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 from joserfc.registry import HeaderParameter
 
-from sessionsidecar_client import SidecarClient, pb
+from sessionsidecar import Client, KeyKind, SigningKeys
 from support import VERIFY, create, jwt_parts, outcome_name
 
 CLAIMS = {"role": "reader", "n": 3}
 
 
-def test_static_key_session_uses_s_kid_and_verifies(client: SidecarClient) -> None:
+def test_static_key_session_uses_s_kid_and_verifies(client: Client) -> None:
     created = create(client, access_token_payload=CLAIMS, use_static_key=True)
     header, _claims = jwt_parts(created.access_token.token)
     assert header["kid"].startswith("s-"), header
@@ -28,13 +28,13 @@ def test_static_key_session_uses_s_kid_and_verifies(client: SidecarClient) -> No
     assert verified.outcome == VERIFY.OK, outcome_name(verified) + " " + verified.reason
 
 
-def test_get_signing_keys_lists_static_and_dynamic(signing_keys: pb.GetSigningKeysResponse) -> None:
+def test_get_signing_keys_lists_static_and_dynamic(signing_keys: SigningKeys) -> None:
     kinds = {key.kind for key in signing_keys.keys}
-    assert pb.SigningKey.STATIC in kinds
-    assert pb.SigningKey.DYNAMIC in kinds
+    assert KeyKind.STATIC in kinds
+    assert KeyKind.DYNAMIC in kinds
     now_ms = time.time() * 1000
     for key in signing_keys.keys:
-        prefix = "s-" if key.kind == pb.SigningKey.STATIC else "d-"
+        prefix = "s-" if key.kind == KeyKind.STATIC else "d-"
         assert key.kid.startswith(prefix), key.kid
         assert key.alg == "RS256"
         assert key.public_key_pem.startswith("-----BEGIN PUBLIC KEY-----")
@@ -46,7 +46,7 @@ def test_get_signing_keys_lists_static_and_dynamic(signing_keys: pb.GetSigningKe
     assert now_ms + signing_keys.cache_max_age_s * 1000 <= min(key.expires_at_ms for key in signing_keys.keys) + 5000
 
 
-def test_jwks_json_is_a_jwk_set_of_the_listed_keys(signing_keys: pb.GetSigningKeysResponse) -> None:
+def test_jwks_json_is_a_jwk_set_of_the_listed_keys(signing_keys: SigningKeys) -> None:
     jwks = json.loads(signing_keys.jwks_json)
     assert isinstance(jwks.get("keys"), list) and jwks["keys"]
     for jwk in jwks["keys"]:
@@ -77,7 +77,7 @@ def _joserfc_decode(token: str, jwks_json: str) -> dict:
 
 
 @pytest.mark.parametrize("use_static_key", [False, True], ids=["dynamic", "static"])
-def test_pyjwt_verifies_access_token_with_served_jwks(client: SidecarClient, use_static_key: bool) -> None:
+def test_pyjwt_verifies_access_token_with_served_jwks(client: Client, use_static_key: bool) -> None:
     created = create(client, access_token_payload=CLAIMS, use_static_key=use_static_key)
     claims = _pyjwt_decode(created.access_token.token, client.get_signing_keys().jwks_json)
     assert claims["sub"] == created.session.user_id
@@ -85,7 +85,7 @@ def test_pyjwt_verifies_access_token_with_served_jwks(client: SidecarClient, use
 
 
 @pytest.mark.parametrize("use_static_key", [False, True], ids=["dynamic", "static"])
-def test_joserfc_verifies_access_token_with_served_jwks(client: SidecarClient, use_static_key: bool) -> None:
+def test_joserfc_verifies_access_token_with_served_jwks(client: Client, use_static_key: bool) -> None:
     created = create(client, access_token_payload=CLAIMS, use_static_key=use_static_key)
     claims = _joserfc_decode(created.access_token.token, client.get_signing_keys().jwks_json)
     assert claims["sessionHandle"] == created.session.handle
@@ -94,7 +94,7 @@ def test_joserfc_verifies_access_token_with_served_jwks(client: SidecarClient, u
 
 @pytest.mark.parametrize("use_static_key", [False, True], ids=["dynamic", "static"])
 def test_pyjwt_verifies_access_token_with_jwks_file(
-    client: SidecarClient, jwks_file_path: str, use_static_key: bool,
+    client: Client, jwks_file_path: str, use_static_key: bool,
 ) -> None:
     created = create(client, access_token_payload=CLAIMS, use_static_key=use_static_key)
     with open(jwks_file_path, encoding="utf-8") as handle:
@@ -103,7 +103,7 @@ def test_pyjwt_verifies_access_token_with_jwks_file(
     assert claims["sub"] == created.session.user_id
 
 
-def test_jwks_file_matches_served_jwks(client: SidecarClient, jwks_file_path: str) -> None:
+def test_jwks_file_matches_served_jwks(client: Client, jwks_file_path: str) -> None:
     with open(jwks_file_path, encoding="utf-8") as handle:
         from_file = json.load(handle)
     served = json.loads(client.get_signing_keys().jwks_json)
@@ -111,7 +111,7 @@ def test_jwks_file_matches_served_jwks(client: SidecarClient, jwks_file_path: st
 
 
 def test_watch_signing_keys_starts_with_current_set(socket_path: str) -> None:
-    with SidecarClient(socket_path, timeout=10.0) as watcher:
+    with Client(socket_path, timeout=10.0) as watcher:
         current = watcher.get_signing_keys()
         stream = watcher.watch_signing_keys(timeout=10.0)
         first = next(stream)

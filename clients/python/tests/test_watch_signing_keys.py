@@ -8,7 +8,7 @@ from typing import Iterator
 
 import pytest
 
-from sessionsidecar_client import SidecarClient, pb
+from sessionsidecar import Client, KeyKind, SigningKeys, pb
 from support import VERIFY, create, new_user, outcome_name
 
 WATCH_ID = 7_000_000_001
@@ -18,27 +18,29 @@ def watch_request(request_id: int = 0) -> pb.Request:
     return pb.Request(id=request_id, watch_signing_keys=pb.WatchSigningKeysRequest())
 
 
-def kid_set(keys: pb.GetSigningKeysResponse) -> set:
+def kid_set(keys: SigningKeys) -> set:
     return {key.kid for key in keys.keys}
 
 
 @pytest.fixture
-def watcher(socket_path: str) -> Iterator[SidecarClient]:
+def watcher(socket_path: str) -> Iterator[Client]:
     """A connection of its own for the stream (closing it ends the stream)."""
-    with SidecarClient(socket_path, timeout=10.0) as connection:
+    with Client(socket_path, timeout=10.0) as connection:
         yield connection
 
 
-def assert_is_key_set(keys: pb.GetSigningKeysResponse) -> None:
+def assert_is_key_set(keys: SigningKeys) -> None:
+    if isinstance(keys, pb.GetSigningKeysResponse):  # a raw answer (send/receive): the same checks, typed
+        keys = SigningKeys.from_pb(keys)
     assert keys.keys, "the key set is empty"
     assert {jwk["kid"] for jwk in json.loads(keys.jwks_json)["keys"]} == kid_set(keys)
     assert keys.cache_max_age_s >= 1
     kinds = {key.kind for key in keys.keys}
-    assert pb.SigningKey.STATIC in kinds and kinds <= {pb.SigningKey.STATIC, pb.SigningKey.DYNAMIC}, kinds
+    assert KeyKind.STATIC in kinds and kinds <= {KeyKind.STATIC, KeyKind.DYNAMIC}, kinds
 
 
 def test_first_item_is_the_current_set_on_the_request_id_used(
-    client: SidecarClient, watcher: SidecarClient,
+    client: Client, watcher: Client,
 ) -> None:
     before = client.get_signing_keys()
     assert watcher.send(watch_request(WATCH_ID)) == WATCH_ID
@@ -47,14 +49,14 @@ def test_first_item_is_the_current_set_on_the_request_id_used(
     assert response.id == WATCH_ID
     assert response.status.code == pb.OK, response.status.message
     assert response.WhichOneof("result") == "watch_signing_keys"
-    first = response.watch_signing_keys
+    first = SigningKeys.from_pb(response.watch_signing_keys)
     assert_is_key_set(first)
     # Bracketed by two GetSigningKeys calls, so a rotation in between cannot make this flaky.
     assert kid_set(first) in (kid_set(before), kid_set(after))
     assert json.loads(first.jwks_json) in (json.loads(before.jwks_json), json.loads(after.jwks_json))
 
 
-def test_generator_yields_the_current_set_first(client: SidecarClient, watcher: SidecarClient) -> None:
+def test_generator_yields_the_current_set_first(client: Client, watcher: Client) -> None:
     before = client.get_signing_keys()
     stream = watcher.watch_signing_keys(timeout=10.0)
     try:
@@ -66,7 +68,7 @@ def test_generator_yields_the_current_set_first(client: SidecarClient, watcher: 
         stream.close()
 
 
-def test_connection_answers_other_calls_while_the_stream_is_open(watcher: SidecarClient) -> None:
+def test_connection_answers_other_calls_while_the_stream_is_open(watcher: Client) -> None:
     watch_id = watcher.send(watch_request())
     first = watcher.receive(watch_id, timeout=10.0).watch_signing_keys
     assert_is_key_set(first)
@@ -92,12 +94,13 @@ def test_connection_answers_other_calls_while_the_stream_is_open(watcher: Sideca
     assert verified.outcome == VERIFY.OK, outcome_name(verified) + " " + verified.reason
     assert watcher.revoke_sessions(user_id=user_id).revoked_session_handles
 
-    # Whatever is still buffered (a key change pushed meanwhile) belongs to the stream's id, to no other call.
-    assert all(request_id == watch_id for request_id, queued in watcher._pending.items() if queued)
+    # Whatever is still buffered (a key change pushed meanwhile) belongs to the stream's id, to no other call:
+    # the stream is the only request still awaiting answers.
+    assert set(watcher._demux.pending) == {watch_id}
 
 
 def test_a_second_client_is_served_while_a_stream_is_open(
-    client: SidecarClient, watcher: SidecarClient,
+    client: Client, watcher: Client,
 ) -> None:
     stream = watcher.watch_signing_keys(timeout=10.0)
     try:
@@ -106,12 +109,12 @@ def test_a_second_client_is_served_while_a_stream_is_open(
         verified = client.verify_session(created.access_token.token)
         assert verified.outcome == VERIFY.OK, outcome_name(verified) + " " + verified.reason
         assert client.health().serving is True
-        assert kid_set(client.get_signing_keys()) >= {key.kid for key in first.keys if key.kind == pb.SigningKey.STATIC}
+        assert kid_set(client.get_signing_keys()) >= {key.kid for key in first.keys if key.kind == KeyKind.STATIC}
     finally:
         stream.close()
 
 
-def test_two_streams_on_one_connection_each_get_the_set(watcher: SidecarClient) -> None:
+def test_two_streams_on_one_connection_each_get_the_set(watcher: Client) -> None:
     first_id = watcher.send(watch_request())
     second_id = watcher.send(watch_request())
     first = watcher.receive(first_id, timeout=10.0)
@@ -122,10 +125,16 @@ def test_two_streams_on_one_connection_each_get_the_set(watcher: SidecarClient) 
     assert watcher.health().serving is True
 
 
-def test_closing_a_watching_connection_leaves_the_sidecar_serving(socket_path: str, client: SidecarClient) -> None:
+def test_closing_a_watching_connection_leaves_the_sidecar_serving(socket_path: str, client: Client) -> None:
     for _ in range(3):
-        with SidecarClient(socket_path, timeout=10.0) as short_lived:
+        with Client(socket_path, timeout=10.0) as short_lived:
+            # The iterator's own connection, closed with the client ...
             stream = short_lived.watch_signing_keys(timeout=10.0)
             assert_is_key_set(next(stream))
+            # ... and a stream on the client's connection itself, closed with it.
+            raw_id = short_lived.send(watch_request())
+            assert_is_key_set(short_lived.receive(raw_id).watch_signing_keys)
+        with pytest.raises(StopIteration):
+            next(stream)
     assert client.health().serving is True
     assert client.get_signing_keys().keys

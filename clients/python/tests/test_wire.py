@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 import struct
 
-from sessionsidecar_client import SidecarClient, pb
-from support import VERIFY, RawConnection, create
+from sessionsidecar import Client, pb
+from support import RawConnection, create
+
+VERIFY = pb.VerifySessionResponse  # raw answers carry the generated enum
 
 MAX_FRAME = 4 * 1024 * 1024
 
@@ -24,7 +26,7 @@ def _assert_healthy(connection: RawConnection, request_id: int) -> None:
 
 
 def _assert_error_then_closed(socket_path: str, frame: bytes, code: int) -> None:
-    with SidecarClient(socket_path) as bystander, RawConnection(socket_path) as connection:
+    with Client(socket_path) as bystander, RawConnection(socket_path) as connection:
         connection.send_bytes(frame)
         response = connection.read_response()
         assert response.id == 0
@@ -60,7 +62,7 @@ def test_frame_exactly_at_the_cap_is_accepted(socket_path: str) -> None:
 
 
 def test_garbage_frame_is_invalid_and_connection_stays_usable(socket_path: str) -> None:
-    with SidecarClient(socket_path) as bystander, RawConnection(socket_path) as connection:
+    with Client(socket_path) as bystander, RawConnection(socket_path) as connection:
         _assert_healthy(connection, 1)
         connection.send_payload(b"\xff\xff\xff\xff\xff\xff\xff\xff")
         response = connection.read_response()
@@ -99,7 +101,7 @@ def test_revoke_without_target_is_invalid(socket_path: str) -> None:
 
 
 def test_unknown_call_field_only_is_unimplemented(socket_path: str) -> None:
-    with SidecarClient(socket_path) as bystander, RawConnection(socket_path) as connection:
+    with Client(socket_path) as bystander, RawConnection(socket_path) as connection:
         field_99_varint = bytes([0x98, 0x06, 0x01])  # tag (99 << 3 | 0) as a varint, then value 1
         connection.send_payload(field_99_varint)
         response = connection.read_response()
@@ -127,7 +129,7 @@ def test_frame_split_across_writes_is_reassembled(socket_path: str) -> None:
         assert response.id == 5 and response.health.serving is True
 
 
-def test_pipelined_verifies_on_raw_socket(client: SidecarClient, socket_path: str) -> None:
+def test_pipelined_verifies_on_raw_socket(client: Client, socket_path: str) -> None:
     token = create(client).access_token.token
     ids = random.sample(range(1000, 100000), 50)
     with RawConnection(socket_path) as connection:
@@ -141,7 +143,7 @@ def test_pipelined_verifies_on_raw_socket(client: SidecarClient, socket_path: st
         assert response.verify_session.outcome == VERIFY.OK
 
 
-def test_pipelined_verifies_through_client(client: SidecarClient) -> None:
+def test_pipelined_verifies_through_client(client: Client) -> None:
     tokens = [create(client, access_token_payload={"i": index}).access_token.token for index in range(50)]
     sent = [
         (client.send(pb.Request(verify_session=pb.VerifySessionRequest(access_token=token))), index)
