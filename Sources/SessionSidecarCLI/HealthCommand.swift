@@ -1,28 +1,41 @@
 import ArgumentParser
-import SessionSidecarWire
 import SidecarClient
 
+/// A probe: exit 0 when the sidecar serves (liveness); with `--ready`, only when it also reaches its database.
 struct HealthCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "health", abstract: "Asks a running sidecar whether it serves and reaches its database.")
+    commandName: "health",
+    abstract: "Asks a running sidecar whether it serves; exit 0 when it does, 1 with a one-line reason otherwise.",
+    discussion: """
+      Usable as a Kubernetes exec probe: `session-sidecar health` for liveness, `session-sidecar health --ready` \
+      for readiness (the database must answer too).
+      """)
 
-  @Option(name: .long, help: "The sidecar's socket.")
-  var socket = "/run/session-sidecar/sidecar.sock"
+  @OptionGroup var socket: SocketOption
+
+  @Flag(name: .long, help: "Also require the database to be reachable (readiness).")
+  var ready = false
+
+  @Option(name: .long, help: "Seconds to wait for the answer.")
+  var timeout = 5
 
   func run() async throws {
-    let client: SidecarClient
+    let client = try await socket.connect()
+    let health: SidecarClient.HealthResult
     do {
-      client = try await SidecarClient.connect(socketPath: socket)
+      health = try await client.health(timeout: .seconds(timeout))
     } catch {
-      printError("error: cannot connect to \(socket): \(error)")
+      printError("not healthy: \(error)")
       throw ExitCode(1)
     }
-    var request = WireRequest()
-    request.health = .init()
-    let response = try await client.call(request)
-    await client.close()
-    let health = response.health
     print("serving: \(health.serving)\nversion: \(health.version)\ndatabase_reachable: \(health.databaseReachable)")
-    if !(health.serving && health.databaseReachable) { throw ExitCode(1) }
+    guard health.serving else {
+      printError("not healthy: the sidecar is not serving")
+      throw ExitCode(1)
+    }
+    if ready && !health.databaseReachable {
+      printError("not ready: the sidecar cannot reach its database")
+      throw ExitCode(1)
+    }
   }
 }

@@ -5,7 +5,10 @@ struct SessionSidecarCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "session-sidecar",
     abstract: "Creates, verifies, refreshes and revokes login sessions for the applications beside it.",
-    subcommands: [ServeCommand.self, ConfigCommand.self, KeysCommand.self, HealthCommand.self]
+    subcommands: [
+      ServeCommand.self, ConfigCommand.self, KeysCommand.self, SessionsCommand.self, CallCommand.self,
+      HealthCommand.self,
+    ]
   )
 }
 

@@ -38,3 +38,13 @@ extension WireResponse {
     return response
   }
 }
+
+extension WireCode {
+  /// The code's name in the .proto, e.g. `NOT_FOUND` (gRPC's spelling).
+  public var protoName: String {
+    guard rawValue != 0 else { return "OK" }
+    // protobuf's JSON mapping spells enum values by their .proto names: {"code":"NOT_FOUND"}.
+    let parts = ((try? WireStatus(self, "").jsonString()) ?? "").split(separator: "\"")
+    return parts.count >= 4 ? String(parts[3]) : "CODE_\(rawValue)"
+  }
+}

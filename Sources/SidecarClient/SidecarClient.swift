@@ -42,7 +42,7 @@ public final class SidecarClient: Sendable {
     return SidecarClient(socketPath: path, defaultTimeout: defaultTimeout, group: group, connection: connection)
   }
 
-  static func environmentSocketPath() -> String? {
+  public static func environmentSocketPath() -> String? {
     guard let value = getenv(socketEnvironmentVariable) else { return nil }
     let path = String(cString: value)
     return path.isEmpty ? nil : path
@@ -131,5 +131,5 @@ public struct SidecarCallError: Error, Sendable, Equatable, CustomStringConverti
     message = status.message
   }
 
-  public var description: String { "\(code) (\(code.rawValue)): \(message)" }
+  public var description: String { "\(code.protoName) (\(code.rawValue)): \(message)" }
 }
