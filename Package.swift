@@ -32,6 +32,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
   ],
   targets: [
     // C, each library behind exactly one Swift target.
@@ -51,6 +53,7 @@ let package = Package(
       dependencies: [
         "SessionSidecarWire", "SessionCore", "SessionStorage", nio("NIOCore"), nio("NIOPosix"), nio("NIOHTTP1"),
         .product(name: "NIOExtras", package: "swift-nio-extras"), log,
+        .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ]

@@ -42,6 +42,7 @@ run "Swift client example" "$bin/SidecarClientExample"
 run "Python client" make -C clients/python test
 run "C client" make -C clients/c test
 run "Go client" make -C clients/go test
+run "protocol doc: the minimal client" tests/protocol_doc/test_minimal_client.sh
 run "deploy files" scripts/check-deploy.sh
 
 if [ ${#failed[@]} -gt 0 ]; then

@@ -13,6 +13,11 @@ final class ConnectionPool: @unchecked Sendable {
   private var idle: [MariaDBConnection] = []
   private var openCount = 0
   private var isClosed = false
+  private var waiting = 0
+
+  var statistics: PoolStatistics {
+    lock.withLock { PoolStatistics(inUse: openCount - idle.count, idle: idle.count, waiting: waiting) }
+  }
 
   /// How long a call waits for a busy pool before giving up with `.unavailable`.
   static let checkoutTimeoutSeconds = 30
@@ -72,7 +77,10 @@ final class ConnectionPool: @unchecked Sendable {
           throw error
         }
       }
-      guard lock.wait(seconds: Self.checkoutTimeoutSeconds) else {
+      waiting += 1
+      let signalled = lock.wait(seconds: Self.checkoutTimeoutSeconds)
+      waiting -= 1
+      guard signalled else {
         lock.unlock()
         throw StoreError.unavailable(
           "all \(configuration.connectionLimit) MySQL connections stayed busy for \(Self.checkoutTimeoutSeconds) s: "

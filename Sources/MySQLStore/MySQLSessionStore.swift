@@ -41,6 +41,8 @@ public final class MySQLSessionStore: SessionStore {
     return store
   }
 
+  public var poolStatistics: PoolStatistics { pool.statistics }
+
   /// Closes the idle connections; later calls throw `.unavailable`.
   public func close() {
     pool.close()

@@ -38,6 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
         "socket": "\(config.sidecar.socketPath)", "database": "\(config.mysql.database)",
         "blacklisting": "\(config.accessToken.blacklisting)",
       ])
+    let reloader = ConfigReloader(path: options.config, sidecar: sidecar, logger: logger)
+    let hangups = reloader.start()
+    defer { hangups.cancel() }
     try await sidecar.run(cleanup: cleanup)
   }
 }

@@ -45,12 +45,9 @@ enum Startup {
   }
 
   static func bootstrapLogging(_ config: SidecarConfig) -> Logger {
-    let level = Logger.Level(rawValue: config.loggingLevel) ?? .info
-    LoggingSystem.bootstrap { label in
-      var handler = StreamLogHandler.standardError(label: label)
-      handler.logLevel = level
-      return handler
-    }
+    SharedLogLevel.shared.current = Logger.Level(rawValue: config.loggingLevel) ?? .info
+    let format = SidecarLogHandler.Format(rawValue: config.loggingFormat) ?? .text
+    LoggingSystem.bootstrap { label in SidecarLogHandler(label: label, format: format) }
     return Logger(label: "session-sidecar")
   }
 

@@ -76,6 +76,9 @@ public final class SessionDatabase: Sendable {
     try? await backgroundThreads.shutdownGracefully()
   }
 
+  /// The store's connection pool now (non-blocking: a lock, no I/O).
+  public var poolStatistics: PoolStatistics { store.poolStatistics }
+
   private func pool(_ lane: Lane) -> NIOThreadPool {
     switch lane {
     case .requests: requestThreads

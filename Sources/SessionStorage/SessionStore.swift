@@ -52,6 +52,26 @@ public protocol SessionStore: Sendable {
   func ping() throws
   /// Releases the connections; later calls throw `StoreError.unavailable`.
   func close()
+  /// The connection pool now; never blocks (a lock, no I/O).
+  var poolStatistics: PoolStatistics { get }
+}
+
+/// How busy a store's connection pool is, for metrics.
+public struct PoolStatistics: Sendable, Equatable {
+  public var inUse: Int
+  public var idle: Int
+  /// Callers waiting for a connection.
+  public var waiting: Int
+
+  public init(inUse: Int = 0, idle: Int = 0, waiting: Int = 0) {
+    self.inUse = inUse
+    self.idle = idle
+    self.waiting = waiting
+  }
+}
+
+extension SessionStore {
+  public var poolStatistics: PoolStatistics { PoolStatistics() }
 }
 
 /// What `SessionStore.updateSession` does with the row it read.

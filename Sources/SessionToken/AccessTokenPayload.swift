@@ -49,6 +49,23 @@ public enum AccessTokenPayload {
     return try result.get()
   }
 
+  /// The app's own claims of a verified token's payload (every member but the protected ones), as one JSON
+  /// object with the members exactly as they were written. "{}" when the payload does not parse.
+  public static func customClaims(ofPayload payloadJSON: String) -> String {
+    let text = Array(payloadJSON.utf8)
+    return text.withUnsafeBytes { bytes in
+      guard let members = try? objectMembers(bytes) else { return "{}" }
+      var output = "{"
+      for member in members where !protectedClaimNames.contains(member.name) {
+        if output.count > 1 { output += "," }
+        output += String(decoding: UnsafeRawBufferPointer(rebasing: bytes[member.nameRange]), as: UTF8.self)
+        output += ":"
+        output += String(decoding: UnsafeRawBufferPointer(rebasing: bytes[member.value.range]), as: UTF8.self)
+      }
+      return output + "}"
+    }
+  }
+
   private static func objectMembers(_ bytes: UnsafeRawBufferPointer) throws(PayloadError) -> [JSONMember] {
     let document: JSONDocument
     do { document = try StrictJSON.parse(bytes) } catch { throw PayloadError.invalidJSON(error.description) }

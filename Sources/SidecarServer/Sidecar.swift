@@ -17,6 +17,8 @@ public final class Sidecar: Sendable {
   public let rotation: SigningKeyRotation
   public let revocations: RevocationSet
   public let database: SessionDatabase
+  public let metrics: SidecarMetrics
+  public let readiness: Readiness
   let clock: any WallClock
   let logger: Logger
   let watchers: SigningKeyWatchers
@@ -53,9 +55,20 @@ public final class Sidecar: Sendable {
       config: config, database: database, keyRing: keyRing, revocations: revocations, clock: clock, logger: logger)
     self.group = group
     self.watchers = SigningKeyWatchers(keyRing: keyRing, clock: clock)
+    let metrics = SidecarMetrics()
+    self.metrics = metrics
+    self.readiness = Readiness(
+      windowSeconds: config.sidecar.readinessDatabaseWindowSeconds, keyRing: keyRing, clock: clock)
     self.socketServer = SocketServer(
-      config: config, dispatcher: RequestDispatcher(service: service, clock: clock), watchers: watchers,
-      group: group, logger: logger)
+      config: config, dispatcher: RequestDispatcher(service: service, clock: clock, readiness: readiness),
+      watchers: watchers, metrics: metrics, group: group, logger: logger
+    ) { state in
+      switch state {
+      case .listening: SystemdNotifier.notify("READY=1")
+      case .draining: SystemdNotifier.notify("STOPPING=1")
+      case .idle, .stopped: break
+      }
+    }
   }
 
   /// The number of threads that run client calls on the database: the pool's size, at least 2, at most 32.
@@ -72,6 +85,7 @@ public final class Sidecar: Sendable {
         throw SigningKeyError.keyFileNotAnRSAKey(path: path)
       }
       try await revocations.synchronize(from: database, nowMs: clock.nowMs())
+      readiness.databaseAnswered()
       publishKeysIfChanged()
     } catch {
       socketServer.abandon(error)
@@ -99,11 +113,19 @@ public final class Sidecar: Sendable {
         try await trackDatabase { try await revocations.synchronize(from: database, nowMs: clock.nowMs()) }
       },
     ]
+    services.append(
+      PeriodicJob(name: "database ping", intervalMs: Readiness.pingIntervalMs, logger: logger) { [self] in
+        defer { updateGauges() }
+        try await trackDatabase { try await database.run(on: .background) { try $0.ping() } }
+      })
     if let cleanup {
       services.append(CleanupScheduler(cleanup: cleanup, clock: clock, claimant: instanceID, logger: logger))
     }
     if let address = config.sidecar.httpAddress.flatMap(LoopbackAddress.init(parsing:)) {
-      services.append(JWKSHTTPServer(address: address, keyRing: keyRing, clock: clock, group: group, logger: logger))
+      let routes = HTTPRoutes(
+        keyRing: keyRing, clock: clock, metrics: metrics, readiness: readiness,
+        forwardAuth: ForwardAuth(service: service, metrics: metrics))
+      services.append(LoopbackHTTPServer(address: address, routes: routes, group: group, logger: logger))
     }
     services.append(socketServer)
     return services
@@ -119,6 +141,24 @@ public final class Sidecar: Sendable {
     try await group.run()
   }
 
+  /// Applies what a reloaded configuration may change while running: the socket's limits for new connections,
+  /// and a key round now (it re-reads the operator key file). Other changes need a restart.
+  public func applyReloaded(_ reloaded: SidecarConfig) async {
+    socketServer.updateLimits(
+      maxFrameBytes: reloaded.sidecar.maxFrameBytes, maxInFlight: reloaded.sidecar.maxInFlightPerConnection)
+    do {
+      try await rotation.synchronize()
+      publishKeysIfChanged()
+    } catch {
+      logger.warning("key round after reload failed; it runs again on its next tick", metadata: ["error": "\(error)"])
+    }
+  }
+
+  /// Keys a running sidecar applies on reload (SIGHUP); a change to any other key needs a restart.
+  public static let reloadableKeys: Set<String> = [
+    "logging.level", "sidecar.maxFrameBytes", "sidecar.maxInFlightPerConnection",
+  ]
+
   /// Starts a graceful shutdown, as SIGTERM does.
   public func shutdown() async {
     await serviceGroup.withLock { $0 }?.triggerGracefulShutdown()
@@ -128,6 +168,8 @@ public final class Sidecar: Sendable {
   private func trackDatabase(_ body: () async throws -> Void) async throws {
     do {
       try await body()
+      readiness.databaseAnswered()
+      metrics.databaseReachable.record(1)
       if databaseHealthy.withLock({
         let was = $0
         $0 = true
@@ -136,6 +178,8 @@ public final class Sidecar: Sendable {
         logger.info("database regained")
       }
     } catch {
+      metrics.databaseErrors.increment()
+      metrics.databaseReachable.record(0)
       if databaseHealthy.withLock({
         let was = $0
         $0 = false
@@ -145,6 +189,17 @@ public final class Sidecar: Sendable {
       }
       throw error
     }
+  }
+
+  /// Gauges read from state rather than counted on events: the signing key's age and the connection pool.
+  private func updateGauges() {
+    let now = clock.nowMs()
+    if let key = keyRing.signingKey(useStaticKey: !config.accessToken.dynamicSigningKey, at: now) {
+      metrics.signingKeyAge.record(Double(max(now - key.createdAtMs, 0)) / 1000)
+    }
+    let pool = database.poolStatistics
+    metrics.poolInUse.record(pool.inUse)
+    metrics.poolWaiting.record(pool.waiting)
   }
 
   /// Pushes a changed key set to watchers and to the JWKS file.
@@ -159,6 +214,7 @@ public final class Sidecar: Sendable {
     else {
       return
     }
+    metrics.signingKeyRotations.increment()
     watchers.publish()
     if let path = config.sidecar.jwksFile {
       do {

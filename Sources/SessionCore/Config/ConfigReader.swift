@@ -64,6 +64,10 @@ struct ConfigReader {
     if !levels.contains(c.loggingLevel) {
       problem("logging.level", "\"\(c.loggingLevel)\" is not one of \(levels.joined(separator: ", "))")
     }
+    string("logging.format", into: &c.loggingFormat)
+    if !["text", "json"].contains(c.loggingFormat) {
+      problem("logging.format", "\"\(c.loggingFormat)\" is not one of text, json")
+    }
 
     string("cookie.domain", required: true, into: &c.cookie.domain)
     if c.cookie.domain.contains(where: { $0 == ";" || $0 == "," || $0.isWhitespace }) {
@@ -88,6 +92,9 @@ struct ConfigReader {
     }
     optionalString("sidecar.keyEncryptionKeyFile", into: &c.sidecar.keyEncryptionKeyFile)
     int("sidecar.drainTimeoutSeconds", 0...600, unit: "seconds", into: &c.sidecar.drainTimeoutSeconds)
+    int(
+      "sidecar.readinessDatabaseWindowSeconds", 1...3600, unit: "seconds",
+      into: &c.sidecar.readinessDatabaseWindowSeconds)
 
     for key in values.keys.sorted() where !Self.knownKeys.contains(key) {
       problem(key, "unknown key")
@@ -105,7 +112,8 @@ struct ConfigReader {
     "tokens.refreshToken.renewTokenPath", "tokens.refreshToken.rotationGracePeriod", "logging.level",
     "cookie.domain", "cookie.secure", "sidecar.socketPath", "sidecar.socketMode", "sidecar.maxFrameBytes",
     "sidecar.maxInFlightPerConnection", "sidecar.maxAccessTokenBytes", "sidecar.jwksFile", "sidecar.http.address",
-    "sidecar.keyEncryptionKeyFile", "sidecar.drainTimeoutSeconds",
+    "sidecar.keyEncryptionKeyFile", "sidecar.drainTimeoutSeconds", "sidecar.readinessDatabaseWindowSeconds",
+    "logging.format",
   ]
 
   // MARK: Typed readers

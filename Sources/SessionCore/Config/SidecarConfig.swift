@@ -65,12 +65,16 @@ public struct SidecarConfig: Sendable, Equatable {
     public var keyEncryptionKeyFile: String?
     /// How long a shutdown waits for requests already read to be answered before closing connections anyway.
     public var drainTimeoutSeconds = 10
+    /// `/readyz` fails when the database has not answered for longer than this.
+    public var readinessDatabaseWindowSeconds = 10
   }
 
   public var mysql = MySQL()
   public var accessToken = AccessToken()
   public var refreshToken = RefreshToken()
   public var loggingLevel = "info"
+  /// `text` (one human-readable line per event) or `json` (one object per line).
+  public var loggingFormat = "text"
   public var cookie = Cookie()
   public var sidecar = Sidecar()
 

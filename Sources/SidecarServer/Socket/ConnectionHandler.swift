@@ -28,7 +28,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
   private let maxInFlight: Int
   private let maxFrameBytes: Int
   private let drainTimeout: TimeAmount
+  private let metrics: SidecarMetrics
   private let logger: Logger
+  /// Verifies seen on this connection, for sampling their durations without a shared counter.
+  private var verifies = 0
   private var inFlight = 0
   private var watchIDs: [UInt64] = []
   private var queued = CircularBuffer<ByteBuffer>()
@@ -38,8 +41,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
   init(
     dispatcher: RequestDispatcher, watchers: SigningKeyWatchers, maxInFlight: Int, maxFrameBytes: Int,
-    drainTimeout: TimeAmount, logger: Logger
+    drainTimeout: TimeAmount, metrics: SidecarMetrics, logger: Logger
   ) {
+    self.metrics = metrics
     self.maxFrameBytes = maxFrameBytes
     self.dispatcher = dispatcher
     self.watchers = watchers
@@ -58,6 +62,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
       let error: ProtocolError =
         length == 0 ? .zeroLengthFrame : .frameTooLarge(length: length, limit: maxFrameBytes)
       logger.debug("closing connection after a bad frame length", metadata: ["length": "\(length)"])
+      metrics.protocolError()
+      if length != 0 { metrics.limitHit(.frameBytes) }
       queued.removeAll()
       write(.failure(id: 0, error), context: context)
       context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: nil)
@@ -66,6 +72,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
       if queued.isEmpty && canTakeRequest(context) {
         take(frame, context: context)
       } else {
+        if inFlight >= maxInFlight { metrics.limitHit(.inFlightPerConnection) }
         queued.append(frame)
       }
     }
@@ -76,6 +83,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     do {
       request = try WireRequest(frame: frame)
     } catch {
+      metrics.protocolError()
       write(.failure(id: 0, .undecodableRequest), context: context)
       return
     }
@@ -83,8 +91,25 @@ final class ConnectionHandler: ChannelDuplexHandler {
   }
 
   private func handle(_ request: WireRequest, context: ChannelHandlerContext) {
+    let call = request.call.map(WireCall.init)
+    var started: NIODeadline? = nil
+    if let call {
+      if call != .verifySession {
+        started = .now()
+      } else {
+        verifies &+= 1
+        if verifies % SidecarMetrics.verifySampleEvery == 0 { started = .now() }
+      }
+    }
+    let metrics = self.metrics
+    let count: @Sendable (WireResponse) -> Void = { [started] response in
+      guard let call else { return metrics.protocolError() }
+      metrics.answered(call, response)
+      if let started { metrics.recordDuration(call, nanoseconds: (NIODeadline.now() - started).nanoseconds) }
+    }
     switch dispatcher.dispatch(request) {
     case .immediate(let response):
+      count(response)
       write(response, context: context)
     case .watchSigningKeys:
       guard !draining else {
@@ -92,9 +117,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
         return
       }
       guard watchIDs.count < Self.maxWatchesPerConnection else {
+        metrics.limitHit(.keyStreamsPerConnection)
         write(.failure(id: request.id, .tooManyKeyStreams(limit: Self.maxWatchesPerConnection)), context: context)
         return
       }
+      metrics.answered(.watchSigningKeys, .ok(id: request.id))
       watchIDs.append(request.id)
       watchers.add(channel: context.channel, requestID: request.id)
     case .deferred(let job):
@@ -103,6 +130,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
       context.eventLoop.makeFutureWithTask { await job() }.whenSuccess { response in
         let (handler, context) = bound.value
         handler.inFlight -= 1
+        count(response)
         handler.write(response, context: context)
         handler.drain(context: context)
       }
@@ -174,7 +202,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
   }
 
+  func channelActive(context: ChannelHandlerContext) {
+    metrics.connectionOpened()
+    context.fireChannelActive()
+  }
+
   func channelInactive(context: ChannelHandlerContext) {
+    metrics.connectionClosed()
     queued.removeAll()
     watchers.remove(channel: context.channel)
     context.fireChannelInactive()

@@ -23,11 +23,14 @@ final class SocketServer: Service, Sendable {
 
   private let path: String
   private let mode: UInt16
-  private let maxFrameBytes: Int
-  private let maxInFlight: Int
+  /// Limits for connections accepted from now on; SIGHUP may change them.
+  private let limits: Mutex<(maxFrameBytes: Int, maxInFlight: Int)>
   private let drainTimeout: TimeAmount
   private let dispatcher: RequestDispatcher
   private let watchers: SigningKeyWatchers
+  private let metrics: SidecarMetrics
+  /// Told when the socket listens and when it starts draining (systemd's READY=1 and STOPPING=1).
+  private let onStateChange: @Sendable (State) -> Void
   private let group: any EventLoopGroup
   private let logger: Logger
   private let state = Mutex(State.idle)
@@ -35,13 +38,14 @@ final class SocketServer: Service, Sendable {
   let listening: EventLoopPromise<Void>
 
   init(
-    config: SidecarConfig, dispatcher: RequestDispatcher, watchers: SigningKeyWatchers, group: any EventLoopGroup,
-    logger: Logger
+    config: SidecarConfig, dispatcher: RequestDispatcher, watchers: SigningKeyWatchers, metrics: SidecarMetrics,
+    group: any EventLoopGroup, logger: Logger, onStateChange: @escaping @Sendable (State) -> Void = { _ in }
   ) {
+    self.metrics = metrics
+    self.onStateChange = onStateChange
     self.path = config.sidecar.socketPath
     self.mode = config.sidecar.socketMode
-    self.maxFrameBytes = config.sidecar.maxFrameBytes
-    self.maxInFlight = config.sidecar.maxInFlightPerConnection
+    self.limits = Mutex((config.sidecar.maxFrameBytes, config.sidecar.maxInFlightPerConnection))
     self.drainTimeout = .seconds(Int64(config.sidecar.drainTimeoutSeconds))
     self.dispatcher = dispatcher
     self.watchers = watchers
@@ -56,6 +60,11 @@ final class SocketServer: Service, Sendable {
   }
 
   var currentState: State { state.withLock { $0 } }
+
+  /// Applies new limits to connections accepted from now on.
+  func updateLimits(maxFrameBytes: Int, maxInFlight: Int) {
+    limits.withLock { $0 = (maxFrameBytes, maxInFlight) }
+  }
 
   /// Fails the `listening` promise of a server that will never run (the sidecar's start failed).
   func abandon(_ error: any Error) {
@@ -80,6 +89,7 @@ final class SocketServer: Service, Sendable {
     state.withLock { $0 = .listening }
     logger.info("listening", metadata: ["socket": "\(path)"])
     listening.succeed()
+    onStateChange(.listening)
 
     let drained = group.next().makePromise(of: Void.self)
     let (drainTimeout, logger) = (self.drainTimeout, self.logger)
@@ -89,6 +99,7 @@ final class SocketServer: Service, Sendable {
         return state == .listening
       }
       guard begins else { return }
+      self.onStateChange(.draining)
       logger.info("draining: answering what was read, then closing connections")
       quiescing.initiateShutdown(promise: drained)
       // Connections close themselves at the deadline too; this bounds the wait if one cannot.
@@ -128,8 +139,8 @@ final class SocketServer: Service, Sendable {
     defer { try? files.removeItem(atPath: staging) }
     let temporary = staging + "/s"
 
-    let (maxFrameBytes, maxInFlight, drainTimeout, dispatcher, watchers, logger) = (
-      self.maxFrameBytes, self.maxInFlight, self.drainTimeout, self.dispatcher, self.watchers, self.logger
+    let (drainTimeout, dispatcher, watchers, metrics, logger) = (
+      self.drainTimeout, self.dispatcher, self.watchers, self.metrics, self.logger
     )
     let channel = try await ServerBootstrap(group: group)
       .serverChannelOption(.backlog, value: 256)
@@ -138,14 +149,15 @@ final class SocketServer: Service, Sendable {
           try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
         }
       }
-      .childChannelInitializer { channel in
-        channel.eventLoop.makeCompletedFuture {
+      .childChannelInitializer { [self] channel in
+        let (maxFrameBytes, maxInFlight) = limits.withLock { $0 }
+        return channel.eventLoop.makeCompletedFuture {
           try channel.pipeline.syncOperations.addHandler(
             ByteToMessageHandler(WireFrameDecoder(maxFrameBytes: maxFrameBytes)))
           try channel.pipeline.syncOperations.addHandler(
             ConnectionHandler(
               dispatcher: dispatcher, watchers: watchers, maxInFlight: maxInFlight, maxFrameBytes: maxFrameBytes,
-              drainTimeout: drainTimeout, logger: logger))
+              drainTimeout: drainTimeout, metrics: metrics, logger: logger))
         }
       }
       .bind(unixDomainSocketPath: temporary).get()
