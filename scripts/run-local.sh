@@ -16,6 +16,11 @@ swift build -c "$mode" --product session-sidecar
 binary=$(swift build -c "$mode" --show-bin-path)/session-sidecar
 
 mkdir -p .run
+# The key-encryption key that seals private signing keys in the database: 32 random bytes, private to us.
+if [ ! -f .run/kek.bin ]; then
+  (umask 077 && head -c 32 /dev/urandom >.run/kek.bin)
+fi
+chmod 600 .run/kek.bin
 cat > .run/local.yaml <<YAML
 mysql:
   host: 127.0.0.1
@@ -35,6 +40,7 @@ sidecar:
   socketPath: $repo/.run/sidecar.sock
   socketMode: "0660"
   jwksFile: $repo/.run/jwks.json
+  keyEncryptionKeyFile: $repo/.run/kek.bin
 YAML
 echo "session-sidecar: serving on $repo/.run/sidecar.sock (config .run/local.yaml); Ctrl-C stops it"
 exec "$binary" serve --config .run/local.yaml

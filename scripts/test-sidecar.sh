@@ -24,7 +24,7 @@ die() {
   exit 1
 }
 
-# Settings saved by the first start win over an environment that lacks them (a restart from a client's test).
+# Settings saved by the first start fill what the environment leaves unset (a restart from a client's test).
 if [ -f "$dir/settings.env" ]; then
   # shellcheck disable=SC1091
   . "$dir/settings.env"
@@ -97,10 +97,11 @@ start() {
   local bin
   bin=$(binary)
   [ -x "$bin" ] || die "no sidecar binary at $bin (build it, or set SIDECAR_BIN)"
+  # Read back by restart: each fills only a variable the caller left unset.
   {
-    printf 'SIDECAR_BIN=%q\n' "$bin"
-    printf 'SIDECAR_ACCESS_TOKEN_VALIDITY=%q\n' "${SIDECAR_ACCESS_TOKEN_VALIDITY:-3600}"
-    printf 'SIDECAR_EXTRA_YAML=%q\n' "${SIDECAR_EXTRA_YAML:-}"
+    printf ': "${SIDECAR_BIN:=%s}"\n' "$(printf '%q' "$bin")"
+    printf ': "${SIDECAR_ACCESS_TOKEN_VALIDITY:=%s}"\n' "${SIDECAR_ACCESS_TOKEN_VALIDITY:-3600}"
+    printf 'SIDECAR_EXTRA_YAML=${SIDECAR_EXTRA_YAML-%s}\n' "$(printf '%q' "${SIDECAR_EXTRA_YAML:-}")"
   } >"$dir/settings.env"
   nohup "$bin" serve --config "$dir/sidecar.yaml" </dev/null >>"$dir/sidecar.log" 2>&1 &
   echo $! >"$dir/sidecar.pid"

@@ -43,6 +43,7 @@ run "Python client" make -C clients/python test
 run "C client" make -C clients/c test
 run "Go client" make -C clients/go test
 run "protocol doc: the minimal client" tests/protocol_doc/test_minimal_client.sh
+run "browser: log in, refresh, log out (headless Chromium)" scripts/browser-test.sh
 run "deploy files" scripts/check-deploy.sh
 
 if [ ${#failed[@]} -gt 0 ]; then

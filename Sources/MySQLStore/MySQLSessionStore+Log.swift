@@ -39,6 +39,13 @@ extension MySQLSessionStore {
     }
   }
 
+  public func sealSigningKey(kid: String, sealedPrivateKey: [UInt8]) throws -> Bool {
+    try pool.withConnection { connection in
+      try connection.execute(
+        queries.sealSigningKey, [.bytes(sealedPrivateKey), .text(kid)], operation: "sealSigningKey")
+    } == 1
+  }
+
   public func deleteExpiredSigningKeys(nowMs: Int64) throws -> Int {
     try pool.withConnection { connection in
       try connection.execute(queries.deleteExpiredSigningKeys, [.int(nowMs)], operation: "deleteExpiredSigningKeys")

@@ -70,7 +70,7 @@ public final class MySQLSessionStore: SessionStore {
   }
 
   public func updateSession<Result: Sendable>(
-    handle: String, _ decide: (SessionRecord?) throws -> (SessionChange, Result)
+    handle: String, _ decide: (SessionRecord?, _ storeNowMs: Int64?) throws -> (SessionChange, Result)
   ) throws -> Result {
     try pool.withConnection { connection in
       try connection.transaction(operation: "updateSession") {
@@ -78,7 +78,9 @@ public final class MySQLSessionStore: SessionStore {
         let current = try connection.select(
           queries.selectSessionForUpdate, [.text(handle)], operation: "updateSession"
         ).first.map(SessionRecord.init)
-        let (change, result) = try decide(current)
+        // The database's clock, read after the lock: every sidecar measures the grace period on it.
+        let now = try connection.select(queries.databaseNowMs, [], operation: "updateSession").first?.int(0)
+        let (change, result) = try decide(current, now)
         switch change {
         case .keep:
           break

@@ -18,7 +18,10 @@ enum SchemaMigrations {
         createSessions(tables.sessions), createSigningKeys(tables.signingKeys),
         createRevocations(tables.revocations), createJobRuns(tables.jobRuns),
       ]
-    }
+    },
+    SchemaMigration(version: 2, description: "derivable refresh tokens: a generation counter per session") { tables in
+      ["ALTER TABLE `\(tables.sessions)` ADD COLUMN refresh_generation BIGINT NOT NULL DEFAULT 0"]
+    },
   ]
 
   static var latest: Int64 { all.last?.version ?? 0 }

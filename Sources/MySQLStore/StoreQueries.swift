@@ -3,7 +3,8 @@
 struct StoreQueries: Sendable {
   static let sessionColumns = """
     handle, user_id, refresh_token_hash2, previous_refresh_token_hash2, rotated_at_ms, token_family_key, \
-    session_data_json, access_token_payload_json, anti_csrf_token, use_static_key, created_at_ms, expires_at_ms
+    session_data_json, access_token_payload_json, anti_csrf_token, use_static_key, created_at_ms, expires_at_ms, \
+    refresh_generation
     """
   static let signingKeyColumns = """
     kid, kind, algorithm, slot_start_ms, private_key, sealed, public_key_pem, created_at_ms, expires_at_ms
@@ -13,6 +14,8 @@ struct StoreQueries: Sendable {
   let selectSession: String
   let selectSessionForUpdate: String
   let updateSession: String
+  /// The database's time in milliseconds since the epoch.
+  let databaseNowMs = "SELECT CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
   let deleteSession: String
   let liveSessionHandles: String
   let userSessionHandlesForUpdate: String
@@ -25,6 +28,7 @@ struct StoreQueries: Sendable {
   let signingKeys: String
   let insertSigningKey: String
   let deleteExpiredSigningKeys: String
+  let sealSigningKey: String
 
   let claimJobRun: String
   let pruneJobRuns: String
@@ -35,13 +39,14 @@ struct StoreQueries: Sendable {
     let revocations = "`\(tables.revocations)`"
     let jobRuns = "`\(tables.jobRuns)`"
 
-    insertSession = "INSERT INTO \(sessions) (\(Self.sessionColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    insertSession = "INSERT INTO \(sessions) (\(Self.sessionColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     selectSession = "SELECT \(Self.sessionColumns) FROM \(sessions) WHERE handle = ?"
     selectSessionForUpdate = "SELECT \(Self.sessionColumns) FROM \(sessions) WHERE handle = ? FOR UPDATE"
     updateSession = """
       UPDATE \(sessions) SET user_id = ?, refresh_token_hash2 = ?, previous_refresh_token_hash2 = ?, \
       rotated_at_ms = ?, token_family_key = ?, session_data_json = ?, access_token_payload_json = ?, \
-      anti_csrf_token = ?, use_static_key = ?, created_at_ms = ?, expires_at_ms = ? WHERE handle = ?
+      anti_csrf_token = ?, use_static_key = ?, created_at_ms = ?, expires_at_ms = ?, refresh_generation = ? \
+      WHERE handle = ?
       """
     deleteSession = "DELETE FROM \(sessions) WHERE handle = ?"
     liveSessionHandles = """
@@ -62,6 +67,7 @@ struct StoreQueries: Sendable {
     signingKeys = "SELECT \(Self.signingKeyColumns) FROM \(keys) ORDER BY slot_start_ms, kid"
     insertSigningKey = "INSERT INTO \(keys) (\(Self.signingKeyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
     deleteExpiredSigningKeys = "DELETE FROM \(keys) WHERE expires_at_ms < ?"
+    sealSigningKey = "UPDATE \(keys) SET private_key = ?, sealed = 1 WHERE kid = ? AND sealed = 0"
 
     claimJobRun = "INSERT INTO \(jobRuns) (job, scheduled_at_ms, claimant, claimed_at_ms) VALUES (?, ?, ?, ?)"
     pruneJobRuns = """

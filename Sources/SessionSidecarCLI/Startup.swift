@@ -65,11 +65,29 @@ enum Startup {
     return mysql
   }
 
+  /// Sealed by default: without a key-encryption key, private signing keys would sit in the database in clear
+  /// (anyone who reads a backup could mint tokens), so the sidecar refuses to start unless told otherwise.
   static func keySealer(_ config: SidecarConfig, logger: Logger) throws -> PrivateKeySealer {
     guard let path = config.sidecar.keyEncryptionKeyFile else {
-      logger.notice(
-        "private signing keys are stored in the database in clear; set sidecar.keyEncryptionKeyFile to seal them")
+      guard config.sidecar.allowUnsealedKeys else {
+        printError(
+          "error: sidecar.keyEncryptionKeyFile is not set, so private signing keys would be stored in the database "
+            + "in clear. Make a key-encryption key (32 random bytes, readable only by the sidecar's user):\n"
+            + "  head -c 32 /dev/urandom > /etc/session-sidecar/kek && chmod 600 /etc/session-sidecar/kek\n"
+            + "and set sidecar.keyEncryptionKeyFile to its path; or set sidecar.allowUnsealedKeys: true to store "
+            + "keys in clear.")
+        throw ExitCodeError.configuration
+      }
+      logger.warning("private signing keys are stored in the database in clear (sidecar.allowUnsealedKeys: true)")
       return PrivateKeySealer()
+    }
+    if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? NSNumber,
+      mode.uint16Value & 0o077 != 0
+    {
+      printError(
+        "error: sidecar.keyEncryptionKeyFile (\(path)) is readable or writable by group or others (mode "
+          + "\(String(mode.uint16Value & 0o777, radix: 8))); chmod 600 it")
+      throw ExitCodeError.configuration
     }
     guard let data = FileManager.default.contents(atPath: path) else {
       printError("error: sidecar.keyEncryptionKeyFile: cannot read \(path)")

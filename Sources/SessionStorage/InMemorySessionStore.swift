@@ -15,7 +15,10 @@ public final class InMemorySessionStore: SessionStore {
   /// When set, every call throws it: simulates a database that went away.
   private let outage = Mutex<StoreError?>(nil)
 
-  public init() {}
+  /// The store's own clock (the database's, for MySQL); nil leaves time to the caller.
+  private let clock: (@Sendable () -> Int64)?
+
+  public init(clock: (@Sendable () -> Int64)? = nil) { self.clock = clock }
 
   /// Makes every following call throw `error` (nil restores the store).
   public func simulateOutage(_ error: StoreError?) { outage.withLock { $0 = error } }
@@ -43,10 +46,10 @@ public final class InMemorySessionStore: SessionStore {
   }
 
   public func updateSession<Result: Sendable>(
-    handle: String, _ decide: (SessionRecord?) throws -> (SessionChange, Result)
+    handle: String, _ decide: (SessionRecord?, _ storeNowMs: Int64?) throws -> (SessionChange, Result)
   ) throws -> Result {
     try access { state in
-      let (change, result) = try decide(state.sessions[handle])
+      let (change, result) = try decide(state.sessions[handle], clock?())
       switch change {
       case .keep:
         break
@@ -109,6 +112,15 @@ public final class InMemorySessionStore: SessionStore {
         throw StoreError.duplicate("a signing key for this slot exists")
       }
       state.keys.append(key)
+    }
+  }
+
+  public func sealSigningKey(kid: String, sealedPrivateKey: [UInt8]) throws -> Bool {
+    try access { state in
+      guard let index = state.keys.firstIndex(where: { $0.kid == kid && !$0.sealed }) else { return false }
+      state.keys[index].privateKey = sealedPrivateKey
+      state.keys[index].sealed = true
+      return true
     }
   }
 

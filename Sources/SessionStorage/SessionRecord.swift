@@ -23,12 +23,17 @@ public struct SessionRecord: Sendable, Equatable {
   public var createdAtMs: Int64
   /// When the refresh token expires; slides to now + validity on every refresh.
   public var expiresAtMs: Int64
+  /// Which refresh token of the session is current: tokens are derived from the session's family key and this
+  /// counter, so the current one can be issued again (a retried refresh whose answer was lost). 0 marks a token
+  /// issued before derivation existed (random, not derivable).
+  public var refreshGeneration: Int64
 
   public init(
     handle: String, userID: String, refreshTokenHash2: String, previousRefreshTokenHash2: String? = nil,
     rotatedAtMs: Int64? = nil, tokenFamilyKey: [UInt8], sessionDataJSON: String, accessTokenPayloadJSON: String,
-    antiCsrfToken: String?, useStaticKey: Bool, createdAtMs: Int64, expiresAtMs: Int64
+    antiCsrfToken: String?, useStaticKey: Bool, createdAtMs: Int64, expiresAtMs: Int64, refreshGeneration: Int64 = 0
   ) {
+    self.refreshGeneration = refreshGeneration
     self.handle = handle
     self.userID = userID
     self.refreshTokenHash2 = refreshTokenHash2

@@ -12,9 +12,11 @@ public protocol SessionStore: Sendable {
   func liveSessionHandles(userID: String, nowMs: Int64) throws -> [String]
   /// Reads the session under a lock that serializes every other `updateSession` of the same handle (on any
   /// sidecar sharing the store), passes it to `decide`, and applies the returned change atomically.
-  /// `decide` sees nil when the handle does not exist. Its return value is handed back to the caller.
+  /// `decide` sees nil when the handle does not exist, and the store's own time (the database's clock, read
+  /// inside the transaction) when it has one, so that rules measured across sidecars use one clock.
+  /// Its return value is handed back to the caller.
   func updateSession<Result: Sendable>(
-    handle: String, _ decide: (SessionRecord?) throws -> (SessionChange, Result)
+    handle: String, _ decide: (SessionRecord?, _ storeNowMs: Int64?) throws -> (SessionChange, Result)
   ) throws -> Result
   /// Deletes the given sessions and appends each deleted handle to the revocation log in the same
   /// transaction; returns the handles that existed.
@@ -39,6 +41,8 @@ public protocol SessionStore: Sendable {
   func insertSigningKey(_ key: SigningKeyRecord) throws
   /// Deletes keys that expired before `nowMs`; returns how many it deleted.
   func deleteExpiredSigningKeys(nowMs: Int64) throws -> Int
+  /// Replaces the clear private key of `kid` with its sealed form; false when the row is gone or already sealed.
+  func sealSigningKey(kid: String, sealedPrivateKey: [UInt8]) throws -> Bool
 
   // MARK: Coordination
 

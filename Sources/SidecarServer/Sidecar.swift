@@ -52,7 +52,8 @@ public final class Sidecar: Sendable {
         UserSigningKeyFile(path: $0, accessTokenValidityMs: config.accessTokenValidityMs)
       })
     self.service = SessionService(
-      config: config, database: database, keyRing: keyRing, revocations: revocations, clock: clock, logger: logger)
+      config: config, database: database, keyRing: keyRing, revocations: revocations, clock: clock, logger: logger,
+      refreshTokenDerivationKey: sealer.refreshTokenDerivationKey)
     self.group = group
     self.watchers = SigningKeyWatchers(keyRing: keyRing, clock: clock)
     let metrics = SidecarMetrics()

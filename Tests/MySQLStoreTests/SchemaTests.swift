@@ -37,7 +37,7 @@ struct SchemaTests {
       try store.insertSession(TestRecords.session("h1"))
       let count = try database.select("SELECT COUNT(*) FROM app_sessions").first?.int(0)
       #expect(count == 1)
-      #expect(try database.select("SELECT COUNT(*) FROM app_sessions_schema").first?.int(0) == 1)
+      #expect(try database.select("SELECT COUNT(*) FROM app_sessions_schema").first?.int(0) == SchemaMigrations.latest)
     }
   }
 

@@ -19,12 +19,12 @@ struct SessionTests {
       let second = try database.connect(connectionLimit: 1)
       try first.insertSession(TestRecords.session("h1"))
       #expect(throws: DecisionFailed()) {
-        try first.updateSession(handle: "h1") { _ -> (SessionChange, Void) in throw DecisionFailed() }
+        try first.updateSession(handle: "h1") { _, _ -> (SessionChange, Void) in throw DecisionFailed() }
       }
       // Had the transaction stayed open, `first`'s idle connection would still hold the row lock and this
       // would wait out the lock timeout and fail.
       let started = ContinuousClock.now
-      try second.updateSession(handle: "h1") { current in
+      try second.updateSession(handle: "h1") { current, _ in
         var changed = try #require(current)
         changed.sessionDataJSON = "changed"
         return (SessionChange.replace(changed), ())
@@ -32,7 +32,7 @@ struct SessionTests {
       #expect(ContinuousClock.now - started < .seconds(3))
       #expect(try first.session(handle: "h1")?.sessionDataJSON == "changed")
       // The connection that rolled back is still usable.
-      try first.updateSession(handle: "h1") { _ in (SessionChange.keep, ()) }
+      try first.updateSession(handle: "h1") { _, _ in (SessionChange.keep, ()) }
     }
   }
 
@@ -51,7 +51,7 @@ struct SessionTests {
         let store = stores[index % stores.count]
         for _ in 0..<incrementsPerThread {
           do {
-            try store.updateSession(handle: "counter") { current in
+            try store.updateSession(handle: "counter") { current, _ in
               var session = current!
               let value = Int(session.sessionDataJSON)!
               usleep(500)  // widen the read-modify-write window: without the row lock updates would be lost

@@ -66,3 +66,30 @@ struct PrivateKeySealerTests {
     #expect(blind.snapshot.keys.isEmpty)
   }
 }
+
+@Suite("Keys stored in clear are sealed once a key-encryption key is configured")
+struct SealingOnStartTests {
+  @Test func aRoundWithAKeyEncryptionKeySealsEveryClearKeyAndKeepsThemUsable() async throws {
+    let store = InMemorySessionStore()
+    let database = try await SessionDatabase.open(requestThreads: 1) { store }
+    let clock = TestClock()
+    let policy = SigningKeyPolicy(intervalMs: 86_400_000, accessTokenValidityMs: 3_600_000)
+    try await SigningKeyRotation(
+      database: database, ring: SigningKeyRing(policy: policy), sealer: PrivateKeySealer(), clock: clock,
+      logger: quietLogger
+    ).synchronize()
+    #expect(try store.signingKeys().allSatisfy { !$0.sealed })
+    let kids = try store.signingKeys().map(\.kid)
+
+    let ring = SigningKeyRing(policy: policy)
+    try await SigningKeyRotation(
+      database: database, ring: ring, sealer: try PrivateKeySealer(keyEncryptionKey: SecureRandom.bytes(32)),
+      clock: clock, logger: quietLogger
+    ).synchronize()
+    let stored = try store.signingKeys()
+    #expect(stored.map(\.kid) == kids, "the same keys, not new ones")
+    #expect(stored.allSatisfy(\.sealed))
+    #expect(stored.allSatisfy { !String(decoding: $0.privateKey, as: UTF8.self).contains("PRIVATE KEY") })
+    #expect(ring.signingKey(useStaticKey: false, at: clock.nowMs()) != nil)
+  }
+}

@@ -19,7 +19,7 @@ final class ScriptedRevocationLog: SessionStore {
   func session(handle: String) throws -> SessionRecord? { throw unused() }
   func liveSessionHandles(userID: String, nowMs: Int64) throws -> [String] { throw unused() }
   func updateSession<Result: Sendable>(
-    handle: String, _ decide: (SessionRecord?) throws -> (SessionChange, Result)
+    handle: String, _ decide: (SessionRecord?, Int64?) throws -> (SessionChange, Result)
   ) throws -> Result { throw unused() }
   func revokeSessions(handles: [String], nowMs: Int64, revocationExpiresAtMs: Int64) throws -> [String] {
     throw unused()
@@ -34,6 +34,7 @@ final class ScriptedRevocationLog: SessionStore {
   func deleteExpiredSigningKeys(nowMs: Int64) throws -> Int { throw unused() }
   func claimJobRun(job: String, scheduledAtMs: Int64, claimant: String) throws -> Bool { throw unused() }
   func ping() throws { throw unused() }
+  func sealSigningKey(kid: String, sealedPrivateKey: [UInt8]) throws -> Bool { throw unused() }
   func close() {}
 }
 

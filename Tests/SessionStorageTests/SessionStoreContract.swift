@@ -42,7 +42,7 @@ enum SessionStoreContract {
       let original = TestRecords.session("h1")
       try store.insertSession(original)
 
-      let kept = try store.updateSession(handle: "h1") { current in (SessionChange.keep, current?.handle) }
+      let kept = try store.updateSession(handle: "h1") { current, _ in (SessionChange.keep, current?.handle) }
       #expect(kept == "h1")
       #expect(try store.session(handle: "h1") == original)
 
@@ -51,11 +51,11 @@ enum SessionStoreContract {
       rotated.refreshTokenHash2 = String(repeating: "ef", count: 32)
       rotated.rotatedAtMs = 2_000
       rotated.expiresAtMs = 20_000
-      let replaced = try store.updateSession(handle: "h1") { _ in (SessionChange.replace(rotated), 1) }
+      let replaced = try store.updateSession(handle: "h1") { _, _ in (SessionChange.replace(rotated), 1) }
       #expect(replaced == 1)
       #expect(try store.session(handle: "h1") == rotated)
 
-      try store.updateSession(handle: "h1") { _ in
+      try store.updateSession(handle: "h1") { _, _ in
         (SessionChange.revoke(nowMs: 3_000, revocationExpiresAtMs: 9_000), ())
       }
       #expect(try store.session(handle: "h1") == nil)
@@ -63,7 +63,7 @@ enum SessionStoreContract {
       #expect(log.map(\.sessionHandle) == ["h1"])
       #expect(log.first.map { [$0.revokedAtMs, $0.expiresAtMs] } == [3_000, 9_000])
 
-      let sawNil = try store.updateSession(handle: "missing") { current in (SessionChange.keep, current == nil) }
+      let sawNil = try store.updateSession(handle: "missing") { current, _ in (SessionChange.keep, current == nil) }
       #expect(sawNil)
     },
     Check(name: "revoking by handles returns exactly the handles that existed and logs them") { store in

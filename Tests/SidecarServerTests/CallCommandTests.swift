@@ -1,12 +1,19 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The command line as an operator uses it against a running sidecar: `call`, `sessions`, `health`.
 @Suite("session-sidecar call, sessions and health")
 struct CallCommandTests {
   /// Runs the executable with `SESSION_SIDECAR_SOCKET` set; returns status, standard output and standard error.
-  static func run(_ arguments: [String], socket: String) throws -> (Int32, String, String) {
+  static func run(_ arguments: [String], socket: String) async throws -> (Int32, String, String) {
     let binary = try #require(SidecarExecutable.url, "build the session-sidecar executable first (swift build)")
+    return try await onOwnThread { try runBlocking(binary, arguments, socket: socket) }
+  }
+
+  private static func runBlocking(_ binary: URL, _ arguments: [String], socket: String) throws -> (
+    Int32, String, String
+  ) {
     let process = Process()
     process.executableURL = binary
     process.arguments = arguments
@@ -25,7 +32,7 @@ struct CallCommandTests {
     try await InMemoryTestStore.with { db in
       try await TestSidecar.withSidecars(database: db) { sidecars in
         let socket = sidecars[0].socketPath
-        let (status, out, _) = try Self.run(
+        let (status, out, _) = try await Self.run(
           ["call", "CreateSession", "--json", #"{"user_id": "cli-user", "session_data_json": "{\"a\":1}"}"#],
           socket: socket)
         #expect(status == 0)
@@ -34,19 +41,20 @@ struct CallCommandTests {
         #expect(session["user_id"] as? String == "cli-user")
         let token = try #require((created["access_token"] as? [String: Any])?["token"] as? String)
 
-        let (verifyStatus, verified, _) = try Self.run(
+        let (verifyStatus, verified, _) = try await Self.run(
           ["call", "verify_session", "--json", "{\"access_token\": \"\(token)\"}"], socket: socket)
         #expect(verifyStatus == 0)
         #expect(verified.contains(#""outcome":"OK""#))
 
-        let (listStatus, listed, _) = try Self.run(["sessions", "list", "--user", "cli-user"], socket: socket)
+        let (listStatus, listed, _) = try await Self.run(["sessions", "list", "--user", "cli-user"], socket: socket)
         #expect(listStatus == 0)
         #expect(listed.split(separator: "\n").map(String.init) == [session["handle"] as? String])
 
-        let (revokeStatus, revoked, _) = try Self.run(["sessions", "revoke", "--user", "cli-user"], socket: socket)
+        let (revokeStatus, revoked, _) = try await Self.run(
+          ["sessions", "revoke", "--user", "cli-user"], socket: socket)
         #expect(revokeStatus == 0)
         #expect(revoked.contains(session["handle"] as? String ?? "?"))
-        let (_, afterwards, _) = try Self.run(["sessions", "list", "--user", "cli-user"], socket: socket)
+        let (_, afterwards, _) = try await Self.run(["sessions", "list", "--user", "cli-user"], socket: socket)
         #expect(afterwards.isEmpty)
       }
     }
@@ -56,15 +64,16 @@ struct CallCommandTests {
     try await InMemoryTestStore.with { db in
       try await TestSidecar.withSidecars(database: db) { sidecars in
         let socket = sidecars[0].socketPath
-        let (status, out, err) = try Self.run(
+        let (status, out, err) = try await Self.run(
           ["call", "GetSession", "--json", #"{"session_handle": "missing"}"#], socket: socket)
         #expect(status == 1)
         #expect(out.isEmpty)
         #expect(err == "ERROR: NOT_FOUND (5): session not found or expired\n")
-        let (unknown, _, unknownErr) = try Self.run(["call", "DropEverything"], socket: socket)
+        let (unknown, _, unknownErr) = try await Self.run(["call", "DropEverything"], socket: socket)
         #expect(unknown == 2)
         #expect(unknownErr.contains("unknown method"))
-        let (badJSON, _, badErr) = try Self.run(["call", "CreateSession", "--json", "{\"nope\": 1}"], socket: socket)
+        let (badJSON, _, badErr) = try await Self.run(
+          ["call", "CreateSession", "--json", "{\"nope\": 1}"], socket: socket)
         #expect(badJSON == 2)
         #expect(badErr.contains("not a valid CreateSession request"))
       }
@@ -74,14 +83,14 @@ struct CallCommandTests {
   @Test func healthIsAProbe() async throws {
     try await InMemoryTestStore.with { db in
       try await TestSidecar.withSidecars(database: db) { sidecars in
-        let (status, out, _) = try Self.run(["health"], socket: sidecars[0].socketPath)
+        let (status, out, _) = try await Self.run(["health"], socket: sidecars[0].socketPath)
         #expect(status == 0)
         #expect(out.contains("serving: true"))
-        let (ready, _, _) = try Self.run(["health", "--ready"], socket: sidecars[0].socketPath)
+        let (ready, _, _) = try await Self.run(["health", "--ready"], socket: sidecars[0].socketPath)
         #expect(ready == 0)
       }
     }
-    let (status, _, err) = try Self.run(["health"], socket: "/tmp/no-sidecar-here.sock")
+    let (status, _, err) = try await Self.run(["health"], socket: "/tmp/no-sidecar-here.sock")
     #expect(status == 1)
     #expect(err.hasPrefix("error: cannot connect to /tmp/no-sidecar-here.sock"))
     #expect(err.split(separator: "\n").count == 1)

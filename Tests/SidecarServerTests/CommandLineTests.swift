@@ -14,9 +14,15 @@ enum SidecarExecutable {
     return nil
   }
 
-  /// Runs the executable and returns its exit status and standard error.
-  static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
+  /// Runs the executable (on a thread of its own) and returns its exit status and standard error.
+  static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (Int32, String) {
     let binary = try #require(url, "build the session-sidecar executable first (swift build)")
+    return try await onOwnThread { try runBlocking(binary, arguments, environment: environment) }
+  }
+
+  private static func runBlocking(_ binary: URL, _ arguments: [String], environment: [String: String]) throws
+    -> (Int32, String)
+  {
     let process = Process()
     process.executableURL = binary
     process.arguments = arguments
@@ -29,6 +35,20 @@ enum SidecarExecutable {
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
   }
+
+  /// Waits for a child process to exit without blocking a cooperative thread.
+  static func waitForExit(_ process: Process) async throws {
+    while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+  }
+
+  /// A key-encryption key file (32 random bytes, mode 0600) for configurations of the real binary.
+  static let keyEncryptionKeyFile: String = {
+    let path = NSTemporaryDirectory() + "sidecar-test-kek-\(UInt32.random(in: 0...UInt32.max))"
+    FileManager.default.createFile(
+      atPath: path, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }),
+      attributes: [.posixPermissions: NSNumber(value: 0o600)])
+    return path
+  }()
 
   static func writeConfig(_ yaml: String) throws -> String {
     let path = NSTemporaryDirectory() + "sidecar-config-\(UInt32.random(in: 0...UInt32.max)).yaml"
@@ -53,11 +73,12 @@ struct CommandLineTests {
     cookie:
       domain: example.test
     sidecar:
+      keyEncryptionKeyFile: \(SidecarExecutable.keyEncryptionKeyFile)
       socketPath: /tmp/sidecar-cli-test-\(UInt32.random(in: 0...UInt32.max)).sock
     """
   }
 
-  @Test func configCheckListsEveryProblemWithItsRange() throws {
+  @Test func configCheckListsEveryProblemWithItsRange() async throws {
     let path = try SidecarExecutable.writeConfig(
       """
       mysql:
@@ -70,7 +91,7 @@ struct CommandLineTests {
       cookie:
         domain: example.test
       """)
-    let (status, errors) = try SidecarExecutable.run(["config", "check", "--config", path])
+    let (status, errors) = try await SidecarExecutable.run(["config", "check", "--config", path])
     #expect(status == 2)
     #expect(errors.contains("mysql.port: 70000 is out of range; allowed range 1...65535"))
     #expect(errors.contains("tokens.accessToken.validity: 5 is out of range; allowed range 10...86400000 (seconds)"))
@@ -79,7 +100,7 @@ struct CommandLineTests {
     #expect(errors.contains("tokens.refreshToken.removalCronjobInterval: cron field 3 (hours)"))
   }
 
-  @Test func environmentOverridesTheFileAndTheOutputMasksThePassword() throws {
+  @Test func environmentOverridesTheFileAndTheOutputMasksThePassword() async throws {
     let path = try SidecarExecutable.writeConfig(
       Self.config(host: "127.0.0.1", port: 3306, user: "u", password: "file-secret", database: "d"))
     let binary = try #require(SidecarExecutable.url)
@@ -105,7 +126,7 @@ struct CommandLineTests {
       let wrongPassword = try SidecarExecutable.writeConfig(
         Self.config(
           host: server.host, port: server.port, user: server.user, password: "not-the-password", database: db.name))
-      let (status, errors) = try SidecarExecutable.run(["serve", "--config", wrongPassword])
+      let (status, errors) = try await SidecarExecutable.run(["serve", "--config", wrongPassword])
       #expect(status == 3)
       #expect(errors.contains("access denied for user '\(server.user)'"))
       #expect(errors.contains("mysql.password"))
@@ -115,13 +136,13 @@ struct CommandLineTests {
         Self.config(
           host: server.host, port: server.port, user: server.user, password: server.password,
           database: "sidecar_test_absent"))
-      let (status2, errors2) = try SidecarExecutable.run(["serve", "--config", missing])
+      let (status2, errors2) = try await SidecarExecutable.run(["serve", "--config", missing])
       #expect(status2 == 3)
       #expect(errors2.contains("database 'sidecar_test_absent' does not exist"))
 
       let unreachable = try SidecarExecutable.writeConfig(
         Self.config(host: "127.0.0.1", port: 1, user: server.user, password: server.password, database: db.name))
-      let (status3, errors3) = try SidecarExecutable.run(["serve", "--config", unreachable])
+      let (status3, errors3) = try await SidecarExecutable.run(["serve", "--config", unreachable])
       #expect(status3 == 3)
       #expect(errors3.contains("cannot reach MySQL at 127.0.0.1:1"))
     }
@@ -141,7 +162,7 @@ struct KeysCommandTests {
       try await TestSidecar.withSidecars(database: db) { _ in }
       let before = try db.connect().signingKeys().filter { $0.kind == .dynamic }.count
 
-      let (status, errors) = try SidecarExecutable.run(["keys", "rotate", "--config", path])
+      let (status, errors) = try await SidecarExecutable.run(["keys", "rotate", "--config", path])
       #expect(status == 0, "\(errors)")
       let after = try db.connect().signingKeys()
       #expect(after.filter { $0.kind == .dynamic }.count == before + 1)

@@ -36,7 +36,7 @@ final class GatedStore: SessionStore {
     try inner.liveSessionHandles(userID: userID, nowMs: nowMs)
   }
   func updateSession<Result: Sendable>(
-    handle: String, _ decide: (SessionRecord?) throws -> (SessionChange, Result)
+    handle: String, _ decide: (SessionRecord?, Int64?) throws -> (SessionChange, Result)
   ) throws -> Result { try inner.updateSession(handle: handle, decide) }
   func revokeSessions(handles: [String], nowMs: Int64, revocationExpiresAtMs: Int64) throws -> [String] {
     try inner.revokeSessions(handles: handles, nowMs: nowMs, revocationExpiresAtMs: revocationExpiresAtMs)
@@ -60,6 +60,9 @@ final class GatedStore: SessionStore {
     try inner.claimJobRun(job: job, scheduledAtMs: scheduledAtMs, claimant: claimant)
   }
   func ping() throws { try inner.ping() }
+  func sealSigningKey(kid: String, sealedPrivateKey: [UInt8]) throws -> Bool {
+    try inner.sealSigningKey(kid: kid, sealedPrivateKey: sealedPrivateKey)
+  }
   func close() { inner.close() }
 }
 
@@ -122,7 +125,7 @@ struct DrainTests {
         mysql: { host: \(db.server.host), port: \(db.server.port), user: \(db.server.user), password: "\(db.server.password)", database: \(db.name) }
         tokens: { refreshToken: { renewTokenPath: /refresh } }
         cookie: { domain: example.test }
-        sidecar: { socketPath: \(socketPath) }
+        sidecar: { socketPath: \(socketPath), keyEncryptionKeyFile: \(SidecarExecutable.keyEncryptionKeyFile) }
         """)
       let process = Process()
       process.executableURL = binary
@@ -156,7 +159,7 @@ struct DrainTests {
       #expect(answered.allSatisfy { $0.status.code == .ok }, "every request read before SIGTERM was answered")
       #expect(Set(answered.map(\.createSession.session.userID)).count == Int(count))
       await sidecar.awaitConnectionClose()
-      process.waitUntilExit()
+      try await SidecarExecutable.waitForExit(process)
       #expect(process.terminationReason == .exit)
       #expect(process.terminationStatus == 0)
     }

@@ -87,7 +87,8 @@ struct ForwardAuthTests {
       ) { sidecars in
         let url = "http://127.0.0.1:\(port)/auth/verify"
         let client = try await sidecars[0].connect()
-        let created = try await client.createSession(userID: "gateway-user", accessTokenPayloadJSON: #"{"role":"admin"}"#)
+        let created = try await client.createSession(
+          userID: "gateway-user", accessTokenPayloadJSON: #"{"role":"admin"}"#)
         let token = created.accessToken.token
 
         let (ok, headers, body) = try await httpGet(url, headers: ["Authorization": "Bearer \(token)"])
@@ -108,7 +109,8 @@ struct ForwardAuthTests {
         #expect(try await httpGet(url).0 == 401)
 
         sidecars[0].clock.advance(byMs: 61_000)
-        let (expired, expiredHeaders, expiredBody) = try await httpGet(url, headers: ["Cookie": "sAccessToken=\(token)"])
+        let (expired, expiredHeaders, expiredBody) = try await httpGet(
+          url, headers: ["Cookie": "sAccessToken=\(token)"])
         #expect(expired == 401)
         #expect(expiredHeaders["x-session-outcome"] == "try-refresh-token")
         #expect(expiredBody == #"{"message":"try refresh token"}"#)

@@ -19,7 +19,7 @@ struct ReloadAndLogTests {
         tokens: { refreshToken: { renewTokenPath: /refresh } }
         cookie: { domain: example.test }
         logging: { level: \(level), format: json }
-        sidecar: { socketPath: \(socketPath) }
+        sidecar: { socketPath: \(socketPath), keyEncryptionKeyFile: \(SidecarExecutable.keyEncryptionKeyFile) }
         """
       }
       let config = try SidecarExecutable.writeConfig(yaml(level: "info", connections: 4))
@@ -63,7 +63,7 @@ struct ReloadAndLogTests {
       #expect(try await sidecar.health().serving, "the sidecar keeps running after a reload")
       await sidecar.close()
       kill(process.processIdentifier, SIGTERM)
-      process.waitUntilExit()
+      try await SidecarExecutable.waitForExit(process)
       #expect(process.terminationStatus == 0)
 
       let all = try lines()
@@ -77,7 +77,9 @@ struct ReloadAndLogTests {
       #expect(badFrameLines.count == 1, "the debug line appears only after the reload")
       #expect(badFrameLines.first?["level"] as? String == "debug")
       #expect(
-        objects.contains { ($0["message"] as? String)?.contains("need a restart to take effect: mysql.connectionLimit") == true })
+        objects.contains {
+          ($0["message"] as? String)?.contains("need a restart to take effect: mysql.connectionLimit") == true
+        })
     }
   }
 }

@@ -107,7 +107,8 @@ struct TestSidecar: Sendable {
   }
 
   func connect() async throws -> SidecarClient {
-    try await SidecarClient.connect(socketPath: socketPath)
+    // A generous timeout: tests assert behaviour, not speed, and CI machines are busy.
+    try await SidecarClient.connect(socketPath: socketPath, defaultTimeout: .seconds(120))
   }
 }
 

@@ -91,6 +91,7 @@ struct ConfigReader {
       problem("sidecar.http.address", "\"\(address)\" is not a loopback host:port (e.g. 127.0.0.1:8080 or [::1]:8080)")
     }
     optionalString("sidecar.keyEncryptionKeyFile", into: &c.sidecar.keyEncryptionKeyFile)
+    bool("sidecar.allowUnsealedKeys", into: &c.sidecar.allowUnsealedKeys)
     int("sidecar.drainTimeoutSeconds", 0...600, unit: "seconds", into: &c.sidecar.drainTimeoutSeconds)
     int(
       "sidecar.readinessDatabaseWindowSeconds", 1...3600, unit: "seconds",
@@ -112,7 +113,8 @@ struct ConfigReader {
     "tokens.refreshToken.renewTokenPath", "tokens.refreshToken.rotationGracePeriod", "logging.level",
     "cookie.domain", "cookie.secure", "sidecar.socketPath", "sidecar.socketMode", "sidecar.maxFrameBytes",
     "sidecar.maxInFlightPerConnection", "sidecar.maxAccessTokenBytes", "sidecar.jwksFile", "sidecar.http.address",
-    "sidecar.keyEncryptionKeyFile", "sidecar.drainTimeoutSeconds", "sidecar.readinessDatabaseWindowSeconds",
+    "sidecar.keyEncryptionKeyFile", "sidecar.allowUnsealedKeys", "sidecar.drainTimeoutSeconds",
+    "sidecar.readinessDatabaseWindowSeconds",
     "logging.format",
   ]
 

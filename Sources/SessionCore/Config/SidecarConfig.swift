@@ -63,6 +63,8 @@ public struct SidecarConfig: Sendable, Equatable {
     public var httpAddress: String?
     /// 32 random bytes sealing private keys at rest (AES-256-GCM); nil stores them in clear.
     public var keyEncryptionKeyFile: String?
+    /// Without a key-encryption key, `serve` refuses to start unless this is true.
+    public var allowUnsealedKeys = false
     /// How long a shutdown waits for requests already read to be answered before closing connections anyway.
     public var drainTimeoutSeconds = 10
     /// `/readyz` fails when the database has not answered for longer than this.

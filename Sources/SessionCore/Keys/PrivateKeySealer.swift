@@ -18,6 +18,12 @@ public struct PrivateKeySealer: Sendable {
 
   public var sealsKeys: Bool { keyEncryptionKey != nil }
 
+  /// The key refresh tokens are derived with (RefreshToken.derive): HMAC of the key-encryption key, so it is
+  /// never stored; nil without a key-encryption key.
+  public var refreshTokenDerivationKey: [UInt8]? {
+    keyEncryptionKey.map { HMACSHA256.authenticationCode(key: $0, message: Array("refresh-token-derivation".utf8)) }
+  }
+
   public func seal(privateKeyPEM: String, kid: String) throws -> (bytes: [UInt8], sealed: Bool) {
     guard let kek = keyEncryptionKey else { return (Array(privateKeyPEM.utf8), false) }
     return (try AES256GCM.seal(Array(privateKeyPEM.utf8), key: kek, associatedData: Array(kid.utf8)), true)

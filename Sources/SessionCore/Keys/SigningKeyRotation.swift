@@ -56,6 +56,19 @@ public final class SigningKeyRotation: Sendable {
       createdAt += 1
     }
     if created { records = try store.signingKeys() }
+    // With a key-encryption key, keys stored in clear (made before it was configured) are sealed now, never
+    // left in clear or used silently.
+    if sealer.sealsKeys {
+      var sealedAny = false
+      for record in records where !record.sealed {
+        let sealed = try sealer.seal(privateKeyPEM: String(decoding: record.privateKey, as: UTF8.self), kid: record.kid)
+        if try store.sealSigningKey(kid: record.kid, sealedPrivateKey: sealed.bytes) {
+          logger.notice("signing key stored in clear was sealed", metadata: ["kid": "\(record.kid)"])
+          sealedAny = true
+        }
+      }
+      if sealedAny { records = try store.signingKeys() }
+    }
 
     var opened: [(record: SigningKeyRecord, privateKeyPEM: String)] = []
     for record in records where record.expiresAtMs > now {

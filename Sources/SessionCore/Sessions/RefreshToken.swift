@@ -1,7 +1,12 @@
 import OpenSSLCrypto
 import SessionToken
 
-/// An opaque refresh token: `<session handle>.<256 random bits>.<tag>`, all base64url but the handle.
+/// An opaque refresh token: `<session handle>.<256-bit secret>.<tag>`, all base64url but the handle.
+///
+/// The secret of generation N of a session is HMAC-SHA256(derivation key, family key ‖ handle ‖ N): the
+/// current token can be issued again from what is stored (a refresh retried after its answer was lost gets the
+/// same token), while only its hashes are stored. The derivation key comes from the key-encryption key, which
+/// is never in the database, so a reader of the database cannot derive anyone's token.
 ///
 /// The handle finds the session's row without storing the token; the tag (HMAC-SHA256 under the session's
 /// own family key, truncated to 128 bits) proves the token was issued for that session, so reuse of a genuine
@@ -14,9 +19,24 @@ public struct RefreshToken: Sendable, Equatable {
   private let signedPart: Substring
   private let tag: [UInt8]
 
-  /// Issues a fresh token for `sessionHandle`.
+  /// Issues a random (not derivable) token for `sessionHandle`: what generation 0 of a session holds.
   public static func issue(sessionHandle: String, familyKey: [UInt8]) -> RefreshToken {
-    let signed = sessionHandle + "." + Base64URL.encode(SecureRandom.bytes(32))
+    make(sessionHandle: sessionHandle, secret: SecureRandom.bytes(32), familyKey: familyKey)
+  }
+
+  /// The token of `generation` (≥ 1) of a session: the same inputs always give the same token.
+  public static func derive(
+    sessionHandle: String, familyKey: [UInt8], generation: Int64, derivationKey: [UInt8]?
+  ) -> RefreshToken {
+    var message = Array("session-sidecar refresh token v1".utf8) + familyKey + Array(sessionHandle.utf8)
+    withUnsafeBytes(of: generation.bigEndian) { message += $0 }
+    // Without a key-encryption key the family key alone derives (and the database then holds everything).
+    let secret = HMACSHA256.authenticationCode(key: derivationKey ?? familyKey, message: message)
+    return make(sessionHandle: sessionHandle, secret: Array(secret.prefix(32)), familyKey: familyKey)
+  }
+
+  private static func make(sessionHandle: String, secret: [UInt8], familyKey: [UInt8]) -> RefreshToken {
+    let signed = sessionHandle + "." + Base64URL.encode(secret)
     let tag = Array(HMACSHA256.authenticationCode(key: familyKey, message: Array(signed.utf8)).prefix(16))
     let text = signed + "." + Base64URL.encode(tag)
     return RefreshToken(text: text, sessionHandle: sessionHandle, signedPart: Substring(signed), tag: tag)

@@ -10,17 +10,19 @@ extension SessionService {
     let now = clock.nowMs()
     let handle = RandomIdentifier.uuid()
     let familyKey = SecureRandom.bytes(32)
-    let refreshToken = RefreshToken.issue(sessionHandle: handle, familyKey: familyKey)
-    let record = SessionRecord(
-      handle: handle, userID: input.userID, refreshTokenHash2: refreshToken.hash2, tokenFamilyKey: familyKey,
+    var record = SessionRecord(
+      handle: handle, userID: input.userID, refreshTokenHash2: "", tokenFamilyKey: familyKey,
       sessionDataJSON: sessionData, accessTokenPayloadJSON: customClaims,
       antiCsrfToken: input.enableAntiCsrf ? RandomIdentifier.token(byteCount: 24) : nil,
-      useStaticKey: input.useStaticKey, createdAtMs: now, expiresAtMs: now + config.refreshTokenValidityMs)
+      useStaticKey: input.useStaticKey, createdAtMs: now, expiresAtMs: now + config.refreshTokenValidityMs,
+      refreshGeneration: 1)
+    let refreshToken = derivedRefreshToken(record)
+    record.refreshTokenHash2 = refreshToken.hash2
     // Sign first: a payload that collides with a protected claim is refused before anything is stored.
     let (accessToken, view) = try signAccessToken(
       session: record, customClaimsJSON: customClaims, refreshTokenHash1: refreshToken.hash1,
       parentRefreshTokenHash1: nil, nowMs: now)
-    try await withStore { try $0.insertSession(record) }
+    try await withStore { [record] in try $0.insertSession(record) }
     logger.info("session created", metadata: ["sessionHandle": "\(handle)", "staticKey": "\(input.useStaticKey)"])
     return issued(
       view: view, accessToken: accessToken,

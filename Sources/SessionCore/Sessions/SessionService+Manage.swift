@@ -122,7 +122,7 @@ extension SessionService {
   {
     let now = clock.nowMs()
     let updated: SessionRecord? = try await withStore { store in
-      try store.updateSession(handle: handle) { record -> (SessionChange, SessionRecord?) in
+      try store.updateSession(handle: handle) { record, _ -> (SessionChange, SessionRecord?) in
         guard var record, record.expiresAtMs > now else { return (.keep, nil) }
         change(&record)
         return (.replace(record), record)

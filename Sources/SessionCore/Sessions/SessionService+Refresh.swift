@@ -5,6 +5,10 @@ extension SessionService {
   /// RefreshSession: rotation with theft detection. The decision, the new access token and the row change
   /// happen under the store's row lock, so concurrent refreshes of one session (on any sidecar) are
   /// serialized, and a refresh that cannot sign changes nothing (the client may retry with the same token).
+  ///
+  /// Idempotent for the client: the previous token presented inside the grace period (a second tab, or a retry
+  /// after a lost answer) gets the same current refresh token again, re-derived, and a fresh access token. The
+  /// grace period is measured on the store's clock (the database's), so skewed sidecar clocks change nothing.
   public func refreshSession(refreshToken text: String, antiCsrfToken: String) async throws(SessionError)
     -> RefreshOutcome
   {
@@ -12,17 +16,18 @@ extension SessionService {
     guard let presented = RefreshToken(parsing: text) else {
       return .unauthorised(reason: "malformed refresh token")
     }
-    let now = clock.nowMs()
-    let revocationExpiry = self.revocationExpiry
+    let localNow = clock.nowMs()
     let outcome: RefreshOutcome = try await withStore { [self] store in
-      try store.updateSession(handle: presented.sessionHandle) { record -> (SessionChange, RefreshOutcome) in
+      try store.updateSession(handle: presented.sessionHandle) {
+        record, storeNow -> (SessionChange, RefreshOutcome) in
+        let now = storeNow ?? localNow
         switch rotation.decide(session: record, presented: presented, nowMs: now) {
         case .reject(let reason):
           return (.keep, .unauthorised(reason: reason))
         case .theftDetected:
           let record = record!
           return (
-            .revoke(nowMs: now, revocationExpiresAtMs: revocationExpiry),
+            .revoke(nowMs: now, revocationExpiresAtMs: revocationExpiry(nowMs: now)),
             .tokenTheftDetected(sessionHandle: record.handle, userID: record.userID)
           )
         case let decision:
@@ -33,19 +38,24 @@ extension SessionService {
             return (.keep, .unauthorised(reason: "anti-CSRF token missing or wrong"))
           }
           record.expiresAtMs = now + config.refreshTokenValidityMs
-          var next: RefreshToken? = nil
+          let current: RefreshToken
+          let parent: RefreshToken
           if decision == .rotate {
-            let issued = RefreshToken.issue(sessionHandle: record.handle, familyKey: record.tokenFamilyKey)
+            record.refreshGeneration += 1
+            current = derivedRefreshToken(record)
             record.previousRefreshTokenHash2 = record.refreshTokenHash2
             record.rotatedAtMs = now
-            record.refreshTokenHash2 = issued.hash2
-            next = issued
+            record.refreshTokenHash2 = current.hash2
+            parent = presented
+          } else {
+            // The previous token inside the grace period: the answer the first refresh gave, again.
+            current = derivedRefreshToken(record)
+            parent = presented
           }
           let (accessToken, view) = try signAccessToken(
-            session: record, customClaimsJSON: record.accessTokenPayloadJSON,
-            refreshTokenHash1: next?.hash1 ?? presented.hash1,
-            parentRefreshTokenHash1: next == nil ? nil : presented.hash1, nowMs: now)
-          let refreshToken = next.map { IssuedToken(token: $0.text, expiresAtMs: record.expiresAtMs) }
+            session: record, customClaimsJSON: record.accessTokenPayloadJSON, refreshTokenHash1: current.hash1,
+            parentRefreshTokenHash1: parent.hash1, nowMs: now)
+          let refreshToken = IssuedToken(token: current.text, expiresAtMs: record.expiresAtMs)
           return (
             .replace(record),
             .ok(issued(view: view, accessToken: accessToken, refreshToken: refreshToken, record: record))
@@ -56,16 +66,20 @@ extension SessionService {
 
     switch outcome {
     case .tokenTheftDetected(let handle, _):
-      revocations.insert([handle], expiresAtMs: revocationExpiry)
+      revocations.insert([handle], expiresAtMs: revocationExpiry(nowMs: localNow))
       logger.error("refresh token theft detected; session revoked", metadata: ["sessionHandle": "\(handle)"])
     case .ok(let issued):
-      logger.info(
-        issued.refreshToken == nil
-          ? "session refreshed with the previous token inside the grace period" : "session refreshed",
-        metadata: ["sessionHandle": "\(issued.session.handle)"])
+      logger.info("session refreshed", metadata: ["sessionHandle": "\(issued.session.handle)"])
     case .unauthorised:
       break
     }
     return outcome
+  }
+
+  /// The session's current refresh token, derived from its family key and generation.
+  func derivedRefreshToken(_ record: SessionRecord) -> RefreshToken {
+    RefreshToken.derive(
+      sessionHandle: record.handle, familyKey: record.tokenFamilyKey, generation: record.refreshGeneration,
+      derivationKey: refreshTokenDerivationKey)
   }
 }

@@ -21,11 +21,14 @@ public final class SessionService: Sendable {
   let verifier: AccessTokenVerifier
   let rotation: RefreshTokenRotation
   let cookies: CookieFactory
+  /// Derives refresh tokens (RefreshToken.derive); from the key-encryption key, nil without one.
+  let refreshTokenDerivationKey: [UInt8]?
 
   public init(
     config: SidecarConfig, database: SessionDatabase, keyRing: SigningKeyRing, revocations: RevocationSet,
-    clock: any WallClock, logger: Logger
+    clock: any WallClock, logger: Logger, refreshTokenDerivationKey: [UInt8]? = nil
   ) {
+    self.refreshTokenDerivationKey = refreshTokenDerivationKey
     self.config = config
     self.database = database
     self.keyRing = keyRing
@@ -126,5 +129,7 @@ public final class SessionService: Sendable {
     }
   }
 
-  var revocationExpiry: Int64 { clock.nowMs() + config.accessTokenValidityMs + Self.revocationMarginMs }
+  var revocationExpiry: Int64 { revocationExpiry(nowMs: clock.nowMs()) }
+
+  func revocationExpiry(nowMs: Int64) -> Int64 { nowMs + config.accessTokenValidityMs + Self.revocationMarginMs }
 }

@@ -49,7 +49,8 @@ struct SidecarLogHandler: LogHandler {
     switch format {
     case .text:
       let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-      line = "\(time) \(event.level) \(label): \(fields.isEmpty ? "" : fields + " ")[\(event.source)] \(event.message)\n"
+      line =
+        "\(time) \(event.level) \(label): \(fields.isEmpty ? "" : fields + " ")[\(event.source)] \(event.message)\n"
     case .json:
       var object = "{\"time\":\(Self.quoted(time)),\"level\":\(Self.quoted(event.level.rawValue))"
       object += ",\"label\":\(Self.quoted(label)),\"source\":\(Self.quoted(event.source))"

@@ -73,7 +73,8 @@ struct ForwardAuth: Sendable {
     let request = Request(
       method: headers.first(name: "X-Original-Method") ?? headers.first(name: "X-Forwarded-Method")
         ?? head.method.rawValue,
-      authorization: headers.first(name: "Authorization"), cookie: headers[canonicalForm: "Cookie"].joined(separator: "; "),
+      authorization: headers.first(name: "Authorization"),
+      cookie: headers[canonicalForm: "Cookie"].joined(separator: "; "),
       antiCsrf: headers.first(name: "anti-csrf"))
     switch decide(request) {
     case .allow(let userID, let handle, let payload):

@@ -44,7 +44,8 @@ struct HTTPRoutes: Sendable {
     switch path {
     case "/.well-known/jwks.json":
       let published = keyRing.published(at: clock.nowMs())
-      return .json(.ok, published.jwksJSON, headers: [("Cache-Control", "public, max-age=\(published.cacheMaxAgeSeconds)")])
+      return .json(
+        .ok, published.jwksJSON, headers: [("Cache-Control", "public, max-age=\(published.cacheMaxAgeSeconds)")])
     case "/metrics":
       return HTTPAnswer(
         status: .ok, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],

@@ -32,7 +32,8 @@ public final class Readiness: Sendable {
   var notReadyReasons: [String] {
     let now = clock.nowMs()
     var reasons: [String] = []
-    if keyRing.signingKey(useStaticKey: false, at: now) == nil && keyRing.signingKey(useStaticKey: true, at: now) == nil {
+    if keyRing.signingKey(useStaticKey: false, at: now) == nil && keyRing.signingKey(useStaticKey: true, at: now) == nil
+    {
       reasons.append("no signing key is usable")
     }
     switch lastDatabaseAnswerMs.withLock({ $0 }) {

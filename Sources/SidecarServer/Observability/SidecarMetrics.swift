@@ -103,11 +103,13 @@ public final class SidecarMetrics: Sendable {
       }
     }
     durations = WireCall.allCases.map { call in
-      CoreMetrics.Timer(label: "session_sidecar_request_duration_seconds", dimensions: [("call", call.name)], factory: factory)
+      CoreMetrics.Timer(
+        label: "session_sidecar_request_duration_seconds", dimensions: [("call", call.name)], factory: factory)
     }
     protocolErrors = CoreMetrics.Counter(label: "session_sidecar_protocol_errors_total", factory: factory)
     limits = Limit.allCases.map {
-      CoreMetrics.Counter(label: "session_sidecar_limits_hit_total", dimensions: [("limit", $0.rawValue)], factory: factory)
+      CoreMetrics.Counter(
+        label: "session_sidecar_limits_hit_total", dimensions: [("limit", $0.rawValue)], factory: factory)
     }
     openConnections = CoreMetrics.Gauge(label: "session_sidecar_connections_open", factory: factory)
     databaseErrors = CoreMetrics.Counter(label: "session_sidecar_database_errors_total", factory: factory)

@@ -1,0 +1,50 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Private signing keys are sealed unless the operator says otherwise, and the key-encryption key must be
+/// private to the sidecar's user. Checked before the database is touched, so no MariaDB is needed.
+@Suite("Sealed by default")
+struct SealedByDefaultTests {
+  static func config(kek: String?, allowUnsealed: Bool = false) -> String {
+    """
+    mysql: { host: 127.0.0.1, port: 1, user: u, password: p, database: d }
+    tokens: { refreshToken: { renewTokenPath: /refresh } }
+    cookie: { domain: example.test }
+    sidecar:
+      socketPath: /tmp/sidecar-sealed-test-\(UInt32.random(in: 0...UInt32.max)).sock
+    \(kek.map { "  keyEncryptionKeyFile: \($0)" } ?? "")
+    \(allowUnsealed ? "  allowUnsealedKeys: true" : "")
+    """
+  }
+
+  @Test func withoutAKeyEncryptionKeyServeRefusesAndSaysHowToMakeOne() async throws {
+    let path = try SidecarExecutable.writeConfig(Self.config(kek: nil))
+    let (status, errors) = try await SidecarExecutable.run(["serve", "--config", path])
+    #expect(status == 2)
+    #expect(errors.contains("sidecar.keyEncryptionKeyFile is not set"))
+    #expect(errors.contains("head -c 32 /dev/urandom"))
+    #expect(errors.contains("chmod 600"))
+    #expect(errors.contains("sidecar.allowUnsealedKeys: true"))
+  }
+
+  @Test func allowUnsealedKeysLetsItGoOnToTheDatabase() async throws {
+    let path = try SidecarExecutable.writeConfig(Self.config(kek: nil, allowUnsealed: true))
+    let (status, errors) = try await SidecarExecutable.run(["serve", "--config", path])
+    // Past the key check: it now fails on the database (port 1), exit status 3.
+    #expect(status == 3)
+    #expect(errors.contains("cannot reach MySQL"))
+  }
+
+  @Test(arguments: [0o640, 0o604, 0o660])
+  func aKeyFileOthersCanReadIsRefused(mode: Int) async throws {
+    let kek = NSTemporaryDirectory() + "sidecar-open-kek-\(UInt32.random(in: 0...UInt32.max))"
+    FileManager.default.createFile(
+      atPath: kek, contents: Data(repeating: 1, count: 32), attributes: [.posixPermissions: NSNumber(value: mode)])
+    defer { try? FileManager.default.removeItem(atPath: kek) }
+    let path = try SidecarExecutable.writeConfig(Self.config(kek: kek))
+    let (status, errors) = try await SidecarExecutable.run(["serve", "--config", path])
+    #expect(status == 2)
+    #expect(errors.contains("readable or writable by group or others"))
+  }
+}
