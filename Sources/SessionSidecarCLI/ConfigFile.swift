@@ -64,8 +64,17 @@ enum ConfigFile {
           return
         }
         flat[prefix] = scalar.string
-      case .sequence:
-        problems.append("\(path): \(prefix): lists are not allowed here")
+      case .sequence(let sequence):
+        // Lists of plain values (sidecar.allowedUIDs) become one comma-separated value; the key's reader checks it.
+        var items: [String] = []
+        for item in sequence {
+          guard case .scalar(let scalar) = item, !scalar.string.contains(",") else {
+            problems.append("\(path): \(prefix): only lists of plain values are allowed")
+            return
+          }
+          items.append(scalar.string)
+        }
+        flat[prefix] = items.joined(separator: ",")
       case .alias:
         problems.append("\(path): \(prefix): YAML aliases are not allowed")
       }

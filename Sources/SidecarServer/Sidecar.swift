@@ -23,6 +23,8 @@ public final class Sidecar: Sendable {
   let logger: Logger
   let watchers: SigningKeyWatchers
   let socketServer: SocketServer
+  /// `sidecar.readOnlySocketPath`: VerifySession, GetSigningKeys, WatchSigningKeys and Health only.
+  let readOnlySocketServer: SocketServer?
   let group: any EventLoopGroup
   /// Identifies this process when claiming shared jobs.
   let instanceID = RandomIdentifier.uuid()
@@ -60,9 +62,15 @@ public final class Sidecar: Sendable {
     self.metrics = metrics
     self.readiness = Readiness(
       windowSeconds: config.sidecar.readinessDatabaseWindowSeconds, keyRing: keyRing, clock: clock)
+    let dispatcher = RequestDispatcher(service: service, clock: clock, readiness: readiness)
+    let watchers = self.watchers
+    self.readOnlySocketServer = config.sidecar.readOnlySocketPath.map {
+      SocketServer(
+        config: config, path: $0, readOnly: true, dispatcher: dispatcher, watchers: watchers, metrics: metrics,
+        group: group, logger: logger)
+    }
     self.socketServer = SocketServer(
-      config: config, dispatcher: RequestDispatcher(service: service, clock: clock, readiness: readiness),
-      watchers: watchers, metrics: metrics, group: group, logger: logger
+      config: config, dispatcher: dispatcher, watchers: watchers, metrics: metrics, group: group, logger: logger
     ) { state in
       switch state {
       case .listening: SystemdNotifier.notify("READY=1")
@@ -90,6 +98,7 @@ public final class Sidecar: Sendable {
       publishKeysIfChanged()
     } catch {
       socketServer.abandon(error)
+      readOnlySocketServer?.abandon(error)
       throw error
     }
   }
@@ -97,6 +106,7 @@ public final class Sidecar: Sendable {
   /// Completes once the socket accepts connections; fails if it cannot be bound or the start failed.
   public func waitUntilListening() async throws {
     try await socketServer.listening.futureResult.get()
+    try await readOnlySocketServer?.listening.futureResult.get()
   }
 
   /// The services to run, in start order; they stop in reverse: the socket server drains first, the
@@ -128,6 +138,7 @@ public final class Sidecar: Sendable {
         forwardAuth: ForwardAuth(service: service, metrics: metrics))
       services.append(LoopbackHTTPServer(address: address, routes: routes, group: group, logger: logger))
     }
+    if let readOnlySocketServer { services.append(readOnlySocketServer) }
     services.append(socketServer)
     return services
   }
@@ -138,7 +149,10 @@ public final class Sidecar: Sendable {
       services: services(cleanup: cleanup), gracefulShutdownSignals: signals, cancellationSignals: [],
       logger: logger)
     serviceGroup.withLock { $0 = group }
-    defer { socketServer.abandon(SocketServerNeverStarted()) }
+    defer {
+      socketServer.abandon(SocketServerNeverStarted())
+      readOnlySocketServer?.abandon(SocketServerNeverStarted())
+    }
     try await group.run()
   }
 

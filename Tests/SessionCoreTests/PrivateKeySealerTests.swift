@@ -88,7 +88,7 @@ struct SealingOnStartTests {
     ).synchronize()
     let stored = try store.signingKeys()
     #expect(stored.map(\.kid) == kids, "the same keys, not new ones")
-    #expect(stored.allSatisfy(\.sealed))
+    #expect(stored.allSatisfy { $0.sealed })
     #expect(stored.allSatisfy { !String(decoding: $0.privateKey, as: UTF8.self).contains("PRIVATE KEY") })
     #expect(ring.signingKey(useStaticKey: false, at: clock.nowMs()) != nil)
   }

@@ -83,6 +83,17 @@ struct ConfigReader {
     }
     socketMode("sidecar.socketMode", into: &c.sidecar.socketMode)
     int("sidecar.maxFrameBytes", 1024...(64 << 20), unit: "bytes", into: &c.sidecar.maxFrameBytes)
+    int("sidecar.maxConnections", 1...1_000_000, into: &c.sidecar.maxConnections)
+    int("sidecar.idleTimeoutSeconds", 1...86_400, unit: "seconds", into: &c.sidecar.idleTimeoutSeconds)
+    int("sidecar.maxRevokeHandles", 1...100_000, into: &c.sidecar.maxRevokeHandles)
+    int("sidecar.maxQueuedDatabaseCalls", 1...1_000_000, into: &c.sidecar.maxQueuedDatabaseCalls)
+    optionalString("sidecar.socketGroup", into: &c.sidecar.socketGroup)
+    ids("sidecar.allowedUIDs", into: &c.sidecar.allowedUIDs)
+    ids("sidecar.allowedGIDs", into: &c.sidecar.allowedGIDs)
+    optionalString("sidecar.readOnlySocketPath", into: &c.sidecar.readOnlySocketPath)
+    if let path = c.sidecar.readOnlySocketPath, path.utf8.count > 90 || path == c.sidecar.socketPath {
+      problem("sidecar.readOnlySocketPath", "must be at most 90 bytes and differ from sidecar.socketPath")
+    }
     int("sidecar.maxInFlightPerConnection", 1...65536, into: &c.sidecar.maxInFlightPerConnection)
     int("sidecar.maxAccessTokenBytes", 512...(1 << 20), unit: "bytes", into: &c.sidecar.maxAccessTokenBytes)
     optionalString("sidecar.jwksFile", into: &c.sidecar.jwksFile)
@@ -113,7 +124,9 @@ struct ConfigReader {
     "tokens.refreshToken.renewTokenPath", "tokens.refreshToken.rotationGracePeriod", "logging.level",
     "cookie.domain", "cookie.secure", "sidecar.socketPath", "sidecar.socketMode", "sidecar.maxFrameBytes",
     "sidecar.maxInFlightPerConnection", "sidecar.maxAccessTokenBytes", "sidecar.jwksFile", "sidecar.http.address",
-    "sidecar.keyEncryptionKeyFile", "sidecar.allowUnsealedKeys", "sidecar.drainTimeoutSeconds",
+    "sidecar.keyEncryptionKeyFile", "sidecar.allowUnsealedKeys", "sidecar.maxConnections",
+    "sidecar.idleTimeoutSeconds", "sidecar.maxRevokeHandles", "sidecar.maxQueuedDatabaseCalls", "sidecar.socketGroup",
+    "sidecar.allowedUIDs", "sidecar.allowedGIDs", "sidecar.readOnlySocketPath", "sidecar.drainTimeoutSeconds",
     "sidecar.readinessDatabaseWindowSeconds",
     "logging.format",
   ]
@@ -160,6 +173,21 @@ struct ConfigReader {
       return
     }
     target = value
+  }
+
+  /// A list of numeric ids: a YAML list (flattened to "1,2") or a comma-separated string.
+  private mutating func ids(_ key: String, into target: inout [UInt32]) {
+    guard let raw = values[key]?.value, !raw.isEmpty else { return }
+    var parsed: [UInt32] = []
+    for part in raw.split(separator: ",") {
+      let text = part.trimmingCharacters(in: .whitespaces)
+      guard let id = UInt32(text) else {
+        problem(key, "\"\(text)\" is not a numeric user or group id")
+        return
+      }
+      parsed.append(id)
+    }
+    target = parsed
   }
 
   private mutating func bool(_ key: String, into target: inout Bool) {

@@ -52,8 +52,9 @@ public struct SidecarConfig: Sendable, Equatable {
   public struct Sidecar: Sendable, Equatable {
     public var socketPath = "/run/session-sidecar/sidecar.sock"
     public var socketMode: UInt16 = 0o660
-    /// Largest frame accepted; a longer length prefix gets an error response and the connection closes.
-    public var maxFrameBytes = 4 * 1024 * 1024
+    /// Largest frame accepted; a longer length prefix gets an error response and the connection closes. The
+    /// largest legitimate request (CreateSession with a 255-byte user id and two 64 KiB JSON objects) is ~131 KiB.
+    public var maxFrameBytes = 256 * 1024
     /// Requests one connection may have outstanding before the server stops reading from it.
     public var maxInFlightPerConnection = 256
     /// Access tokens longer than this are refused before any parsing.
@@ -65,6 +66,21 @@ public struct SidecarConfig: Sendable, Equatable {
     public var keyEncryptionKeyFile: String?
     /// Without a key-encryption key, `serve` refuses to start unless this is true.
     public var allowUnsealedKeys = false
+    /// Connections served at once (on each socket); a connection beyond it gets an error and is closed.
+    public var maxConnections = 1024
+    /// A connection with nothing in flight that sends nothing for this long is closed (a half-sent frame too).
+    public var idleTimeoutSeconds = 300
+    /// Session handles one RevokeSessions may name.
+    public var maxRevokeHandles = 1000
+    /// Database calls waiting or running across all connections; beyond it calls get RESOURCE_EXHAUSTED.
+    public var maxQueuedDatabaseCalls = 4096
+    /// The socket's group (a name or a number); nil keeps the process's group.
+    public var socketGroup: String?
+    /// Peers (by SO_PEERCRED) allowed to talk on the sockets; empty lists allow everyone who can open them.
+    public var allowedUIDs: [UInt32] = []
+    public var allowedGIDs: [UInt32] = []
+    /// A second socket serving only VerifySession, GetSigningKeys, WatchSigningKeys and Health.
+    public var readOnlySocketPath: String?
     /// How long a shutdown waits for requests already read to be answered before closing connections anyway.
     public var drainTimeoutSeconds = 10
     /// `/readyz` fails when the database has not answered for longer than this.

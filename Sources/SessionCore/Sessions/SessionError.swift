@@ -16,6 +16,8 @@ public enum SessionError: Error, Sendable, Equatable, CustomStringConvertible {
   case databaseFailed(String)
   /// OpenSSL could not sign.
   case signingFailed(String)
+  /// A configured limit was reached (handles per call, database calls waiting); the caller may retry later.
+  case limitReached(String)
 
   public var description: String {
     switch self {
@@ -26,6 +28,7 @@ public enum SessionError: Error, Sendable, Equatable, CustomStringConvertible {
     case .databaseUnavailable(let message): "database unavailable: \(message)"
     case .databaseFailed(let message): message
     case .signingFailed(let message): "signing failed: \(message)"
+    case .limitReached(let message): message
     }
   }
 }

@@ -4,6 +4,11 @@ import SessionToken
 extension SessionService {
   /// RevokeSessions by handles: deletes them and logs the revocations for every sidecar.
   public func revokeSessions(handles: [String]) async throws(SessionError) -> [String] {
+    guard handles.count <= config.sidecar.maxRevokeHandles else {
+      throw .limitReached(
+        "RevokeSessions names \(handles.count) session handles; at most \(config.sidecar.maxRevokeHandles) per call "
+          + "(sidecar.maxRevokeHandles)")
+    }
     for handle in handles { try Self.requireHandle(handle) }
     return try await revoke { store, now, expiry in
       try store.revokeSessions(handles: handles, nowMs: now, revocationExpiresAtMs: expiry)

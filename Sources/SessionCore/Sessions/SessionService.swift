@@ -2,6 +2,7 @@ import Logging
 import OpenSSLCrypto
 import SessionStorage
 import SessionToken
+import Synchronization
 
 /// Every session call of the sidecar, on plain types. Verification (`verify`) is synchronous computation on
 /// in-memory keys, made to run inline on an event loop; every call that needs the database is `async` and
@@ -21,6 +22,8 @@ public final class SessionService: Sendable {
   let verifier: AccessTokenVerifier
   let rotation: RefreshTokenRotation
   let cookies: CookieFactory
+  /// Database calls waiting or running now, across all connections (bounded by maxQueuedDatabaseCalls).
+  private let databaseCalls = Atomic<Int>(0)
   /// Derives refresh tokens (RefreshToken.derive); from the key-encryption key, nil without one.
   let refreshTokenDerivationKey: [UInt8]?
 
@@ -52,6 +55,13 @@ public final class SessionService: Sendable {
   func withStore<R: Sendable>(_ body: @escaping @Sendable (any SessionStore) throws -> R) async throws(SessionError)
     -> R
   {
+    let waiting = databaseCalls.add(1, ordering: .relaxed).newValue
+    defer { databaseCalls.subtract(1, ordering: .relaxed) }
+    guard waiting <= config.sidecar.maxQueuedDatabaseCalls else {
+      throw .limitReached(
+        "\(config.sidecar.maxQueuedDatabaseCalls) database calls are already waiting "
+          + "(sidecar.maxQueuedDatabaseCalls); retry later")
+    }
     do {
       return try await database.run(body)
     } catch let error as SessionError {

@@ -125,8 +125,14 @@ public final class SidecarMetrics: Sendable {
   /// Counts an answered request.
   func answered(_ call: WireCall, _ response: WireResponse) {
     requests[call.index][Outcome(response).rawValue].increment()
-    if response.status.code == .unavailable || response.status.code == .internal {
+    switch response.status.code {
+    case .unavailable, .internal:
       if response.status.message.hasPrefix("database") { databaseErrors.increment() }
+    case .resourceExhausted:
+      if response.status.message.contains("sidecar.maxRevokeHandles") { limitHit(.revokeHandles) }
+      if response.status.message.contains("sidecar.maxQueuedDatabaseCalls") { limitHit(.queuedDatabaseWork) }
+    default:
+      break
     }
   }
 

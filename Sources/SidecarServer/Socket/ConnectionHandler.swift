@@ -28,6 +28,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
   private let maxInFlight: Int
   private let maxFrameBytes: Int
   private let drainTimeout: TimeAmount
+  /// Serves only the calls that change nothing (the read-only socket).
+  private let readOnly: Bool
   private let metrics: SidecarMetrics
   private let logger: Logger
   /// Verifies seen on this connection, for sampling their durations without a shared counter.
@@ -41,8 +43,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
   init(
     dispatcher: RequestDispatcher, watchers: SigningKeyWatchers, maxInFlight: Int, maxFrameBytes: Int,
-    drainTimeout: TimeAmount, metrics: SidecarMetrics, logger: Logger
+    drainTimeout: TimeAmount, readOnly: Bool = false, metrics: SidecarMetrics, logger: Logger
   ) {
+    self.readOnly = readOnly
     self.metrics = metrics
     self.maxFrameBytes = maxFrameBytes
     self.dispatcher = dispatcher
@@ -102,6 +105,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
       }
     }
     let metrics = self.metrics
+    if readOnly, let call, !Self.readOnlyCalls.contains(call) {
+      metrics.answered(call, .failure(id: request.id, .readOnlySocket))
+      write(.failure(id: request.id, .readOnlySocket), context: context)
+      return
+    }
     let count: @Sendable (WireResponse) -> Void = { [started] response in
       guard let call else { return metrics.protocolError() }
       metrics.answered(call, response)
@@ -169,7 +177,18 @@ final class ConnectionHandler: ChannelDuplexHandler {
     context.flush()
   }
 
+  /// What the read-only socket serves.
+  static let readOnlyCalls: Set<WireCall> = [.verifySession, .getSigningKeys, .watchSigningKeys, .health]
+
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+      // Nothing read for the idle time: close unless answers are due or key streams are open.
+      if inFlight == 0 && queued.isEmpty && watchIDs.isEmpty {
+        metrics.limitHit(.idleTimeout)
+        context.close(promise: nil)
+      }
+      return
+    }
     guard event is ChannelShouldQuiesceEvent else {
       context.fireUserInboundEventTriggered(event)
       return

@@ -23,6 +23,12 @@ final class SocketServer: Service, Sendable {
 
   private let path: String
   private let mode: UInt16
+  private let group: String?
+  private let readOnly: Bool
+  private let maxConnections: Int
+  private let idleTimeout: TimeAmount
+  private let peers: PeerPolicy
+  private let connections = Atomic<Int>(0)
   /// Limits for connections accepted from now on; SIGHUP may change them.
   private let limits: Mutex<(maxFrameBytes: Int, maxInFlight: Int)>
   private let drainTimeout: TimeAmount
@@ -31,25 +37,31 @@ final class SocketServer: Service, Sendable {
   private let metrics: SidecarMetrics
   /// Told when the socket listens and when it starts draining (systemd's READY=1 and STOPPING=1).
   private let onStateChange: @Sendable (State) -> Void
-  private let group: any EventLoopGroup
+  private let eventLoops: any EventLoopGroup
   private let logger: Logger
   private let state = Mutex(State.idle)
   /// Completed exactly once: when the socket accepts connections, or with the error that stopped it.
   let listening: EventLoopPromise<Void>
 
   init(
-    config: SidecarConfig, dispatcher: RequestDispatcher, watchers: SigningKeyWatchers, metrics: SidecarMetrics,
-    group: any EventLoopGroup, logger: Logger, onStateChange: @escaping @Sendable (State) -> Void = { _ in }
+    config: SidecarConfig, path: String? = nil, readOnly: Bool = false, dispatcher: RequestDispatcher,
+    watchers: SigningKeyWatchers, metrics: SidecarMetrics, group: any EventLoopGroup, logger: Logger,
+    onStateChange: @escaping @Sendable (State) -> Void = { _ in }
   ) {
+    self.readOnly = readOnly
+    self.group = config.sidecar.socketGroup
+    self.maxConnections = config.sidecar.maxConnections
+    self.idleTimeout = .seconds(Int64(config.sidecar.idleTimeoutSeconds))
+    self.peers = PeerPolicy(uids: Set(config.sidecar.allowedUIDs), gids: Set(config.sidecar.allowedGIDs))
     self.metrics = metrics
     self.onStateChange = onStateChange
-    self.path = config.sidecar.socketPath
+    self.path = path ?? config.sidecar.socketPath
     self.mode = config.sidecar.socketMode
     self.limits = Mutex((config.sidecar.maxFrameBytes, config.sidecar.maxInFlightPerConnection))
     self.drainTimeout = .seconds(Int64(config.sidecar.drainTimeoutSeconds))
     self.dispatcher = dispatcher
     self.watchers = watchers
-    self.group = group
+    self.eventLoops = group
     self.logger = logger
     self.listening = group.next().makePromise()
   }
@@ -77,7 +89,7 @@ final class SocketServer: Service, Sendable {
 
   func run() async throws {
     guard state.withLock({ $0 }) == .idle else { throw SocketServerNeverStarted() }
-    let quiescing = ServerQuiescingHelper(group: group)
+    let quiescing = ServerQuiescingHelper(group: eventLoops)
     let channel: any Channel
     let inode: UInt64
     do {
@@ -87,11 +99,11 @@ final class SocketServer: Service, Sendable {
       throw error
     }
     state.withLock { $0 = .listening }
-    logger.info("listening", metadata: ["socket": "\(path)"])
+    logger.info("listening", metadata: ["socket": "\(path)", "readOnly": "\(readOnly)"])
     listening.succeed()
     onStateChange(.listening)
 
-    let drained = group.next().makePromise(of: Void.self)
+    let drained = eventLoops.next().makePromise(of: Void.self)
     let (drainTimeout, logger) = (self.drainTimeout, self.logger)
     let beginDrain: @Sendable () -> Void = { [self] in
       let begins = self.state.withLock { state in
@@ -127,22 +139,22 @@ final class SocketServer: Service, Sendable {
     let directory = (path as NSString).deletingLastPathComponent
     if !directory.isEmpty { try files.createDirectory(atPath: directory, withIntermediateDirectories: true) }
     if files.fileExists(atPath: path),
-      let live = try? await ClientBootstrap(group: group).connect(unixDomainSocketPath: path).get()
+      let live = try? await ClientBootstrap(group: eventLoops).connect(unixDomainSocketPath: path).get()
     {
       try? await live.close()
       throw SocketPathInUse(path: path)
     }
     // Short, so that the staging path stays within the 107-byte limit of a Unix socket path.
     let staging = (directory.isEmpty ? "." : directory) + "/.s" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
-    try files.createDirectory(
-      atPath: staging, withIntermediateDirectories: false, attributes: [.posixPermissions: NSNumber(value: 0o700)])
+    // Created 0700 in one call: never, even briefly, with the umask's mode.
+    guard mkdir(staging, 0o700) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
     defer { try? files.removeItem(atPath: staging) }
     let temporary = staging + "/s"
 
     let (drainTimeout, dispatcher, watchers, metrics, logger) = (
       self.drainTimeout, self.dispatcher, self.watchers, self.metrics, self.logger
     )
-    let channel = try await ServerBootstrap(group: group)
+    let channel = try await ServerBootstrap(group: eventLoops)
       .serverChannelOption(.backlog, value: 256)
       .serverChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
@@ -151,17 +163,31 @@ final class SocketServer: Service, Sendable {
       }
       .childChannelInitializer { [self] channel in
         let (maxFrameBytes, maxInFlight) = limits.withLock { $0 }
-        return channel.eventLoop.makeCompletedFuture {
-          try channel.pipeline.syncOperations.addHandler(
-            ByteToMessageHandler(WireFrameDecoder(maxFrameBytes: maxFrameBytes)))
-          try channel.pipeline.syncOperations.addHandler(
-            ConnectionHandler(
-              dispatcher: dispatcher, watchers: watchers, maxInFlight: maxInFlight, maxFrameBytes: maxFrameBytes,
-              drainTimeout: drainTimeout, metrics: metrics, logger: logger))
+        let open = connections.add(1, ordering: .relaxed).newValue
+        channel.closeFuture.whenComplete { [self] _ in connections.subtract(1, ordering: .relaxed) }
+        if open > maxConnections {
+          metrics.limitHit(.connections)
+          return refuse(channel, .tooManyConnections(limit: maxConnections))
+        }
+        guard !peers.allowsEveryone else {
+          return serve(channel, maxFrameBytes: maxFrameBytes, maxInFlight: maxInFlight)
+        }
+        return PeerCredentials.of(channel).flatMap { [self] peer in
+          guard let peer, peers.allows(peer) else {
+            logger.warning(
+              "connection refused: peer not in sidecar.allowedUIDs / allowedGIDs",
+              metadata: [
+                "uid": "\(peer.map { String($0.uid) } ?? "unknown")",
+                "gid": "\(peer.map { String($0.gid) } ?? "unknown")",
+              ])
+            return refuse(channel, .peerNotAllowed)
+          }
+          return serve(channel, maxFrameBytes: maxFrameBytes, maxInFlight: maxInFlight)
         }
       }
       .bind(unixDomainSocketPath: temporary).get()
     do {
+      if let group { try Self.changeGroup(of: temporary, to: group) }
       try files.setAttributes([.posixPermissions: NSNumber(value: mode)], ofItemAtPath: temporary)
       guard rename(temporary, path) == 0 else {
         throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
@@ -171,6 +197,43 @@ final class SocketServer: Service, Sendable {
       throw error
     }
     return (channel, Self.inode(of: path) ?? 0)
+  }
+
+  /// The pipeline of a served connection: framing, idle timeout, the connection handler.
+  private func serve(_ channel: any Channel, maxFrameBytes: Int, maxInFlight: Int) -> EventLoopFuture<Void> {
+    let (drainTimeout, dispatcher, watchers, metrics, logger, readOnly, idleTimeout) = (
+      self.drainTimeout, self.dispatcher, self.watchers, self.metrics, self.logger, self.readOnly, self.idleTimeout
+    )
+    return channel.eventLoop.makeCompletedFuture {
+      try channel.pipeline.syncOperations.addHandler(
+        ByteToMessageHandler(WireFrameDecoder(maxFrameBytes: maxFrameBytes)))
+      try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+      try channel.pipeline.syncOperations.addHandler(
+        ConnectionHandler(
+          dispatcher: dispatcher, watchers: watchers, maxInFlight: maxInFlight, maxFrameBytes: maxFrameBytes,
+          drainTimeout: drainTimeout, readOnly: readOnly, metrics: metrics, logger: logger))
+    }
+  }
+
+  /// A connection that is not served: one error Response on id 0, then closed.
+  private func refuse(_ channel: any Channel, _ error: ProtocolError) -> EventLoopFuture<Void> {
+    channel.eventLoop.makeCompletedFuture {
+      let frame = try WireResponse.failure(id: 0, error).framed()
+      try channel.pipeline.syncOperations.addHandler(RefusingHandler(frame: frame))
+    }
+  }
+
+  /// Gives the socket file the configured group (a name or a number).
+  private static func changeGroup(of path: String, to group: String) throws {
+    let gid: gid_t
+    if let number = gid_t(group) {
+      gid = number
+    } else if let entry = getgrnam(group) {
+      gid = entry.pointee.gr_gid
+    } else {
+      throw SocketGroupUnknown(group: group)
+    }
+    guard chown(path, uid_t.max, gid) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EPERM) }
   }
 
   private static func inode(of path: String) -> UInt64? {
@@ -184,6 +247,12 @@ struct SocketPathInUse: Error, CustomStringConvertible {
   var description: String {
     "another process is serving \(path); stop it or set sidecar.socketPath to another path"
   }
+}
+
+/// sidecar.socketGroup names no group of this system.
+struct SocketGroupUnknown: Error, CustomStringConvertible {
+  let group: String
+  var description: String { "sidecar.socketGroup: no group named \(group) on this system" }
 }
 
 /// The sidecar stopped before its socket server ran.

@@ -12,4 +12,9 @@ enum ProtocolError: Error, Sendable, Equatable {
   case reservedRequestID
   case tooManyKeyStreams(limit: Int)
   case shuttingDown
+  case tooManyConnections(limit: Int)
+  /// The peer's user or group is not in sidecar.allowedUIDs / allowedGIDs.
+  case peerNotAllowed
+  /// A call the read-only socket does not serve.
+  case readOnlySocket
 }

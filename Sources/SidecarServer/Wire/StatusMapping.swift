@@ -11,6 +11,7 @@ extension WireStatus {
       case .invalidAccessToken: .unauthenticated
       case .noSigningKey, .databaseUnavailable: .unavailable
       case .databaseFailed, .signingFailed: .internal
+      case .limitReached: .resourceExhausted
       }
     self.init(code, error.description)
   }
@@ -27,6 +28,14 @@ extension WireStatus {
       self.init(.invalidArgument, "request id 0 is reserved for connection-level errors; use ids from 1")
     case .tooManyKeyStreams(let limit): self.init(.resourceExhausted, "at most \(limit) key streams per connection")
     case .shuttingDown: self.init(.unavailable, "the sidecar is shutting down")
+    case .tooManyConnections(let limit):
+      self.init(.resourceExhausted, "the sidecar serves at most \(limit) connections (sidecar.maxConnections)")
+    case .peerNotAllowed:
+      self.init(.permissionDenied, "this process may not use the sidecar (sidecar.allowedUIDs / allowedGIDs)")
+    case .readOnlySocket:
+      self.init(
+        .permissionDenied,
+        "this socket is read-only: it serves VerifySession, GetSigningKeys, WatchSigningKeys and Health")
     }
   }
 }
