@@ -246,6 +246,97 @@ def write_config_check_inputs(directory):
         with open(os.path.join(directory, f"{i}.label"), "w") as f:
             f.write(label)
 
+# --- the key-encryption key: a file of the sidecar's own, mode 0400 or 0600 ------------------------------------------
+# The sidecar refuses (exit 2) a key file with any group or other permission bit.
+KEK_MODES = ("0400", "400", "0600", "600")
+
+def effective(pod, container, key):
+    return container.get("securityContext", {}).get(key, pod.get("securityContext", {}).get(key))
+
+def k8s_kek(pod, side, kek_path):
+    """A Secret volume's files are 0440 under fsGroup: an init container before the sidecar must copy the key
+    into a memory emptyDir as the sidecar's own file, 0400/0600, and the sidecar must mount only that copy."""
+    problems = []
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    kek_dir, kek_name = os.path.split(kek_path)
+    side_mount = next((m for m in side.get("volumeMounts", []) if m["mountPath"] == kek_dir), None)
+    copy_volume = volumes.get(side_mount["name"], {}) if side_mount else {}
+    if copy_volume.get("emptyDir", {}).get("medium") != "Memory":
+        return [f"deployment.yaml: {kek_dir} (sidecar.keyEncryptionKeyFile) is not a memory emptyDir in the sidecar"]
+    if not side_mount.get("readOnly"):
+        problems.append(f"deployment.yaml: the sidecar mounts {kek_dir} (the key's copy) writable")
+    inits = pod.get("initContainers", [])
+    before = inits[:next(i for i, c in enumerate(inits) if c is side)]
+    copiers = [c for c in before if any(m["name"] == side_mount["name"] and not m.get("readOnly")
+                                        for m in c.get("volumeMounts", []))]
+    if len(copiers) != 1:
+        return problems + [f"deployment.yaml: no single init container before session-sidecar writes the volume "
+                           f"{side_mount['name']} ({kek_dir})"]
+    copier = copiers[0]
+    name = copier["name"]
+    if copier.get("restartPolicy") == "Always":
+        problems.append(f"deployment.yaml: {name} is a sidecar; it must run to completion before session-sidecar")
+    secret_mounts = [m for m in copier.get("volumeMounts", []) if "secret" in volumes.get(m["name"], {})]
+    if len(secret_mounts) != 1:
+        return problems + [f"deployment.yaml: {name} does not mount exactly one Secret volume"]
+    secret_mount = secret_mounts[0]
+    secret = volumes[secret_mount["name"]]["secret"]
+    items = [i["path"] for i in secret.get("items", [])]
+    if items and len(items) != 1:
+        problems.append(f"deployment.yaml: the key-encryption key Secret volume projects more than the key")
+    source = f"{secret_mount['mountPath']}/{items[0] if items else kek_name}"
+    # The copy: install -m MODE [-o UID -g GID] SOURCE DEST, as the sidecar's uid (or chown to it with -o).
+    cmd = copier.get("command", []) + copier.get("args", [])
+    opts = dict(zip(cmd[1:-2:2], cmd[2:-2:2])) if len(cmd) % 2 == 1 else {}
+    if not cmd or not cmd[0].endswith("/install") or cmd[-2:] != [source, kek_path]:
+        problems.append(f"deployment.yaml: {name} is not `install ... {source} {kek_path}`")
+    if opts.get("-m") not in KEK_MODES:
+        problems.append(f"deployment.yaml: {name} does not install the key with mode 0400 or 0600 (-m)")
+    side_uid = effective(pod, side, "runAsUser")
+    owner = opts.get("-o", effective(pod, copier, "runAsUser"))
+    if str(owner) != str(side_uid):
+        problems.append(f"deployment.yaml: {name} writes the key as uid {owner}, the sidecar runs as {side_uid}")
+    for c in inits + pod["containers"]:
+        if c is not copier and any(m["name"] == secret_mount["name"] for m in c.get("volumeMounts", [])):
+            problems.append(f"deployment.yaml: container {c['name']} mounts the key-encryption key Secret itself")
+        if c not in (copier, side) and any(m["name"] == side_mount["name"] for m in c.get("volumeMounts", [])):
+            problems.append(f"deployment.yaml: container {c['name']} mounts the key-encryption key's copy")
+    return problems
+
+def compose_kek(c, dockerfile):
+    """kek-init writes the key on the volume the sidecar mounts read-only, chown'd to the image's user, 0400/0600."""
+    problems = []
+    conf = yaml.safe_load(open("deploy/compose/sidecar.yaml"))["sidecar"]
+    kek_path = conf["keyEncryptionKeyFile"]
+    def mounts(service):
+        out = {}
+        for v in c["services"][service].get("volumes", []):
+            parts = str(v).split(":")
+            out[parts[0]] = (parts[1], parts[2:] == ["ro"])
+        return out
+    side = mounts("sidecar")
+    found = [(vol, target, ro) for vol, (target, ro) in side.items() if kek_path.startswith(target + "/")]
+    if len(found) != 1:
+        return [f"compose.yaml: the sidecar mounts no volume holding {kek_path} (sidecar.keyEncryptionKeyFile)"]
+    vol, target, ro = found[0]
+    if not ro:
+        problems.append(f"compose.yaml: the sidecar mounts the volume {vol} ({target}) writable")
+    init = c["services"].get("kek-init")
+    if not init or vol not in mounts("kek-init"):
+        return problems + [f"compose.yaml: no kek-init service writes the volume {vol}"]
+    waits_for = c["services"]["sidecar"].get("depends_on", {}).get("kek-init", {}).get("condition")
+    if waits_for != "service_completed_successfully":
+        problems.append("compose.yaml: the sidecar does not wait for kek-init (service_completed_successfully)")
+    path = mounts("kek-init")[vol][0] + kek_path[len(target):]
+    script = " ".join(init.get("command", [])) if isinstance(init.get("command"), list) else str(init.get("command"))
+    user = re.search(r"^USER (\d+):(\d+)$", dockerfile, re.M)
+    owner = f"{user.group(1)}:{user.group(2)}" if user else "?"
+    if not re.search(rf"chown {owner} ([^;\s]+ )*{re.escape(path)}(;|\s|$)", script):
+        problems.append(f"compose.yaml: kek-init does not chown {path} to the image's user {owner}")
+    if not re.search(rf"chmod 0?[46]00 ([^;\s]+ )*{re.escape(path)}(;|\s|$)", script):
+        problems.append(f"compose.yaml: kek-init does not chmod {path} to 0400 or 0600")
+    return problems
+
 # --- consistency across files ----------------------------------------------------------------------------------
 SOCKET = "/run/session-sidecar/sidecar.sock"
 DRAIN_DEFAULT = 10
@@ -259,8 +350,10 @@ def consistency():
             problems.append(f"{label}: sidecar.socketPath is {s.get('socketPath')}, the images and probes ask {SOCKET}")
         drains[label] = int(s.get("drainTimeoutSeconds", DRAIN_DEFAULT))
     dockerfile = open("deploy/Dockerfile").read()
-    if f'"{SOCKET}"' not in re.search(r"HEALTHCHECK.*?CMD (\[.*?\])", dockerfile, re.S).group(1):
-        problems.append(f"deploy/Dockerfile: HEALTHCHECK does not ask {SOCKET}")
+    # The image's HEALTHCHECK is liveness (plain `health`): Swarm replaces unhealthy tasks, a database outage must not.
+    healthcheck = re.search(r"HEALTHCHECK.*?CMD (\[.*?\])", dockerfile, re.S).group(1)
+    if healthcheck.replace(" ", "") != f'["session-sidecar","health","--socket","{SOCKET}"]':
+        problems.append(f"deploy/Dockerfile: HEALTHCHECK is not `session-sidecar health --socket {SOCKET}`")
     if 'VOLUME ["/run/session-sidecar"]' not in dockerfile:
         problems.append("deploy/Dockerfile: no VOLUME /run/session-sidecar")
 
@@ -270,10 +363,13 @@ def consistency():
     side = sidecar_container(dep)
     mounts = {m["mountPath"]: m["name"] for m in side["volumeMounts"]}
     volumes = {v["name"]: v for v in pod["volumes"]}
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+    # Start-up and liveness: serving (plain `health`); readiness: serving and the database answered (`--ready`).
+    for probe, args in (("startupProbe", ["health"]), ("readinessProbe", ["health", "--ready"]),
+                        ("livenessProbe", ["health"])):
         cmd = side.get(probe, {}).get("exec", {}).get("command", [])
-        if cmd[1:] != ["health", "--socket", SOCKET]:
-            problems.append(f"deployment.yaml: session-sidecar {probe} is not `session-sidecar health --socket {SOCKET}`")
+        want = args + ["--socket", SOCKET]
+        if not cmd or not cmd[0].endswith("session-sidecar") or cmd[1:] != want:
+            problems.append(f"deployment.yaml: session-sidecar {probe} is not `session-sidecar {' '.join(want)}`")
     if "emptyDir" not in volumes.get(mounts.get("/run/session-sidecar", ""), {}):
         problems.append("deployment.yaml: /run/session-sidecar is not an emptyDir in the sidecar")
     for c in pod["containers"]:
@@ -281,15 +377,7 @@ def consistency():
         if not shared or shared[0]["name"] != mounts.get("/run/session-sidecar"):
             problems.append(f"deployment.yaml: container {c['name']} does not share the socket volume")
     cm = yaml.safe_load(load_all(f"{K8S_DIR}/configmap.yaml")[0]["data"]["sidecar.yaml"])["sidecar"]
-    kek_dir, kek_name = os.path.split(cm["keyEncryptionKeyFile"])
-    kek_volume = volumes.get(mounts.get(kek_dir, ""), {}).get("secret")
-    if not kek_volume:
-        problems.append(f"deployment.yaml: {kek_dir} (sidecar.keyEncryptionKeyFile) is not a Secret volume")
-    else:
-        if kek_volume.get("defaultMode") != 0o400:
-            problems.append("deployment.yaml: the key-encryption key volume's defaultMode is not 0400")
-        if [i["path"] for i in kek_volume.get("items", [])] not in ([], [kek_name]):
-            problems.append(f"deployment.yaml: the key-encryption key Secret does not project {kek_name}")
+    problems += k8s_kek(pod, side, cm["keyEncryptionKeyFile"])
     jwks_dir = os.path.dirname(cm["jwksFile"])
     if jwks_dir not in mounts:
         problems.append(f"deployment.yaml: the sidecar does not mount {jwks_dir} (sidecar.jwksFile)")
@@ -306,7 +394,7 @@ def consistency():
         problems.append(f"deployment.yaml: terminationGracePeriodSeconds must exceed {budget} s")
     if not sleep_of(side):
         problems.append("deployment.yaml: the sidecar has no preStop sleep")
-    for c in [side] + pod["containers"]:
+    for c in pod.get("initContainers", []) + pod["containers"]:
         sc = c.get("securityContext", {})
         if not (sc.get("readOnlyRootFilesystem") and sc.get("runAsNonRoot") and sc.get("allowPrivilegeEscalation") is False
                 and sc.get("capabilities", {}).get("drop") == ["ALL"]
@@ -328,16 +416,32 @@ def consistency():
     for name in ("sidecar", "webapp"):
         if not any(str(v).startswith("sidecar-socket:/run/session-sidecar") for v in c["services"][name]["volumes"]):
             problems.append(f"compose.yaml: {name} does not mount the socket volume at /run/session-sidecar")
+    # The webapp waits for service_healthy: the sidecar's health check is its readiness (`health --ready`).
+    test = c["services"]["sidecar"].get("healthcheck", {}).get("test", [])
+    if test[1:] != ["session-sidecar", "health", "--ready", "--socket", SOCKET]:
+        problems.append(f"compose.yaml: the sidecar's healthcheck is not "
+                        f"`session-sidecar health --ready --socket {SOCKET}`")
+    problems += compose_kek(c, dockerfile)
     grace = int(str(c["services"]["sidecar"].get("stop_grace_period", "10s")).rstrip("s"))
     if grace <= drains["deploy/compose/sidecar.yaml"]:
         problems.append("compose.yaml: sidecar stop_grace_period must exceed the drain deadline")
 
-    # systemd: credential path, runtime directory, stop timeout.
+    # systemd: key file, runtime directory, stop timeout.
     unit = open("deploy/systemd/session-sidecar.service").read()
     conf = yaml.safe_load(open("deploy/systemd/sidecar.yaml"))["sidecar"]
-    cred = re.search(r"^LoadCredential=([^:\n]+):", unit, re.M)
-    if not cred or conf.get("keyEncryptionKeyFile") != f"/run/credentials/session-sidecar.service/{cred.group(1)}":
-        problems.append("systemd: sidecar.keyEncryptionKeyFile is not the LoadCredential= path")
+    # The key file must be the service user's, 0400 or 0600, as the install notes make it. Not a LoadCredential=:
+    # systemd >= 254 leaves a credential root's, mode 0440 with an ACL, which the sidecar refuses.
+    kek = conf.get("keyEncryptionKeyFile", "")
+    user = re.search(r"^User=(\S+)$", unit, re.M)
+    group = re.search(r"^Group=(\S+)$", unit, re.M)
+    owner = f"{user.group(1)}:{group.group(1)}" if user and group else "?"
+    notes = "\n".join(l for l in unit.splitlines() if l.startswith("#"))
+    if not kek or not re.search(rf"chown {re.escape(owner)} ([^;&\s]+ )*{re.escape(kek)}(\s|;|&|$)", notes):
+        problems.append(f"systemd: the install notes do not chown sidecar.keyEncryptionKeyFile ({kek}) to {owner}")
+    if not kek or not re.search(rf"chmod 0?[46]00 ([^;&\s]+ )*{re.escape(kek)}(\s|;|&|$)", notes):
+        problems.append(f"systemd: the install notes do not chmod sidecar.keyEncryptionKeyFile ({kek}) to 0400 or 0600")
+    if kek.startswith("/run/credentials/"):
+        problems.append("systemd: sidecar.keyEncryptionKeyFile is a credential (0440 with an ACL on systemd >= 254)")
     if not re.search(r"^RuntimeDirectory=session-sidecar$", unit, re.M):
         problems.append("systemd: RuntimeDirectory=session-sidecar missing (the socket's directory)")
     if not re.search(r"^ExecStart=/usr/local/bin/session-sidecar serve --config /etc/session-sidecar/sidecar.yaml$", unit, re.M):
@@ -371,7 +475,7 @@ else
 fi
 check config-keys "sidecar configs (4 samples) use only ConfigReader.knownKeys; required keys from file or env" \
   checks config-keys
-check consistency "socket path, probes, KEK mount 0400, JWKS volume, grace > drain, build contexts, unit paths" \
+check consistency "socket path, probes (health / --ready), KEK owner and mode, JWKS volume, grace > drain, build contexts, unit paths" \
   checks consistency
 
 # The real sidecar's `config check` on every sample, with the environment its deployment gives it.

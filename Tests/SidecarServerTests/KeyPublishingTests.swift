@@ -54,3 +54,27 @@ struct KeyPublishingTests {
     }
   }
 }
+
+@Suite("The JWKS file is written safely")
+struct JWKSFileTests {
+  @Test func aSymlinkPlantedAtThePathIsReplacedNotFollowed() async throws {
+    let directory = NSTemporaryDirectory() + "sidecar-jwks-\(UInt32.random(in: 0...UInt32.max))"
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let victim = directory + "/victim"
+    try "do not overwrite".write(toFile: victim, atomically: true, encoding: .utf8)
+    let path = directory + "/jwks.json"
+    try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: victim)
+    try await InMemoryTestStore.with { db in
+      try await TestSidecar.withSidecars(database: db, adjust: { $0.sidecar.jwksFile = path }) { _ in
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "do not overwrite")
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect(attributes[.type] as? FileAttributeType == .typeRegular)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.uint16Value == 0o644)
+        #expect(try String(contentsOfFile: path, encoding: .utf8).contains("\"keys\""))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix(".jwks-") }
+        #expect(leftovers.isEmpty)
+      }
+    }
+  }
+}

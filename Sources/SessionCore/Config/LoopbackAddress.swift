@@ -3,7 +3,8 @@ public struct LoopbackAddress: Sendable, Equatable {
   public var host: String
   public var port: Int
 
-  /// Accepts `127.0.0.1:8080`, `localhost:8080` and `[::1]:8080`; nil for anything else.
+  /// Accepts numeric loopback addresses only: `127.0.0.1:8080` (any 127.x.y.z) and `[::1]:8080`, plus the name
+  /// `localhost` (bound as 127.0.0.1); nil for anything else, such as a host name that merely starts with `127.`.
   public init?(parsing text: String) {
     let host: Substring
     let portText: Substring
@@ -21,7 +22,10 @@ public struct LoopbackAddress: Sendable, Equatable {
     case "127.0.0.1", "localhost": self.host = "127.0.0.1"
     case "::1": self.host = "::1"
     default:
-      guard host.hasPrefix("127."), host.split(separator: ".").count == 4 else { return nil }
+      let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+      guard octets.count == 4, octets[0] == "127",
+        octets.allSatisfy({ $0.count <= 3 && !$0.isEmpty && $0.allSatisfy(\.isASCII) && UInt8($0) != nil })
+      else { return nil }
       self.host = String(host)
     }
     self.port = port
