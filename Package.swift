@@ -99,7 +99,8 @@ let package = Package(
       name: "SidecarServerTests",
       dependencies: [
         "SidecarServer", "SessionSidecarWire", "SessionCore", "MySQLStore", "SidecarClient", "SessionStorage",
-        "CronSchedule", "TestSupport", nio("NIOCore"), nio("NIOPosix"), protobuf,
+        "CronSchedule", "TestSupport", "OpenSSLCrypto", "SessionToken", nio("NIOCore"), nio("NIOPosix"), protobuf,
+        log, .product(name: "NIOEmbedded", package: "swift-nio"),
       ]
     ),
   ],

@@ -39,6 +39,12 @@ extension MySQLSessionStore {
     }
   }
 
+  public func latestRevocationID() throws -> Int64 {
+    try pool.withConnection { connection in
+      try connection.select(queries.latestRevocationID, [], operation: "latestRevocationID").first?.int(0) ?? 0
+    }
+  }
+
   public func sealSigningKey(kid: String, sealedPrivateKey: [UInt8]) throws -> Bool {
     try pool.withConnection { connection in
       try connection.execute(

@@ -29,6 +29,7 @@ struct StoreQueries: Sendable {
   let insertSigningKey: String
   let deleteExpiredSigningKeys: String
   let sealSigningKey: String
+  let latestRevocationID: String
 
   let claimJobRun: String
   let pruneJobRuns: String
@@ -67,6 +68,7 @@ struct StoreQueries: Sendable {
     signingKeys = "SELECT \(Self.signingKeyColumns) FROM \(keys) ORDER BY slot_start_ms, kid"
     insertSigningKey = "INSERT INTO \(keys) (\(Self.signingKeyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
     deleteExpiredSigningKeys = "DELETE FROM \(keys) WHERE expires_at_ms < ?"
+    latestRevocationID = "SELECT COALESCE(MAX(id), 0) FROM \(revocations)"
     sealSigningKey = "UPDATE \(keys) SET private_key = ?, sealed = 1 WHERE kid = ? AND sealed = 0"
 
     claimJobRun = "INSERT INTO \(jobRuns) (job, scheduled_at_ms, claimant, claimed_at_ms) VALUES (?, ?, ?, ?)"

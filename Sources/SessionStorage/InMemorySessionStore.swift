@@ -90,6 +90,18 @@ public final class InMemorySessionStore: SessionStore {
     }
   }
 
+  public func latestRevocationID() throws -> Int64 {
+    try access { $0.revocations.map(\.id).max() ?? 0 }
+  }
+
+  /// Empties the revocation log and restarts its ids, as a TRUNCATE does.
+  public func truncateRevocations() {
+    state.withLock { state in
+      state.revocations = []
+      state.nextRevocationID = 1
+    }
+  }
+
   public func revocations(afterID: Int64, limit: Int) throws -> [RevocationRecord] {
     try access { state in Array(state.revocations.filter { $0.id > afterID }.prefix(limit)) }
   }

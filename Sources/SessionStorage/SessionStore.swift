@@ -30,6 +30,9 @@ public protocol SessionStore: Sendable {
 
   /// Entries with id greater than `afterID`, in id order, at most `limit`.
   func revocations(afterID: Int64, limit: Int) throws -> [RevocationRecord]
+  /// The highest id in the log (0 when it is empty): lower than an id already seen means the log was truncated
+  /// or re-created, and readers must start over.
+  func latestRevocationID() throws -> Int64
   /// Deletes up to `limit` entries that expired before `nowMs`; returns how many it deleted.
   func deleteExpiredRevocations(nowMs: Int64, limit: Int) throws -> Int
 

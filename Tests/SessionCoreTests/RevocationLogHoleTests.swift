@@ -34,6 +34,7 @@ final class ScriptedRevocationLog: SessionStore {
   func deleteExpiredSigningKeys(nowMs: Int64) throws -> Int { throw unused() }
   func claimJobRun(job: String, scheduledAtMs: Int64, claimant: String) throws -> Bool { throw unused() }
   func ping() throws { throw unused() }
+  func latestRevocationID() throws -> Int64 { visible.withLock { $0.map(\.id).max() ?? 0 } }
   func sealSigningKey(kid: String, sealedPrivateKey: [UInt8]) throws -> Bool { throw unused() }
   func close() {}
 }
@@ -70,5 +71,40 @@ struct RevocationLogHoleTests {
     log.commit(Self.entry(2))
     #expect(try set.synchronize(from: log, nowMs: Self.now + 21_000) == 0)
     #expect(!set.contains("handle-2"))
+  }
+}
+
+@Suite("A revocation log that starts over")
+struct RevocationLogRestartTests {
+  static func session(_ handle: String) -> SessionRecord {
+    SessionRecord(
+      handle: handle, userID: "u", refreshTokenHash2: "h", tokenFamilyKey: [1], sessionDataJSON: "{}",
+      accessTokenPayloadJSON: "{}", antiCsrfToken: nil, useStaticKey: false, createdAtMs: 0, expiresAtMs: .max)
+  }
+
+  /// After a TRUNCATE (or a re-created table) ids start again from 1: a reader that only asks for ids above the
+  /// last it saw would never see a revocation again. It notices the ids went backwards and reads from the start.
+  @Test func aTruncatedLogIsReadAgainFromTheStart() throws {
+    let store = InMemorySessionStore()
+    let set = RevocationSet()
+    let now: Int64 = 1_700_000_000_000
+    for handle in ["a", "b", "c"] { try store.insertSession(Self.session(handle)) }
+    _ = try store.revokeSessions(handles: ["a", "b"], nowMs: now, revocationExpiresAtMs: now + 60_000)
+    #expect(try set.synchronize(from: store, nowMs: now) == 2)
+    store.truncateRevocations()
+    _ = try store.revokeSessions(handles: ["c"], nowMs: now, revocationExpiresAtMs: now + 60_000)
+    #expect(try set.synchronize(from: store, nowMs: now + 1) == 1)
+    #expect(set.contains("c"), "the revocation logged after the truncate is enforced")
+  }
+
+  @Test func revocationsMadeHereSurviveASyncThatDoesNotSeeThemYet() throws {
+    let store = InMemorySessionStore()
+    let set = RevocationSet()
+    let now: Int64 = 1_700_000_000_000
+    set.insert(["local"], expiresAtMs: now + 60_000)
+    try set.synchronize(from: store, nowMs: now)
+    #expect(set.contains("local"))
+    try set.synchronize(from: store, nowMs: now + 120_000)
+    #expect(!set.contains("local"), "dropped once its tokens have expired")
   }
 }

@@ -17,6 +17,9 @@ public final class RevocationSet: Sendable {
   }
 
   private let handles = Mutex<[String: Int64]>([:])
+  /// Revocations made here since the last sync: the sync carries them into the set it builds, so it never has
+  /// to scan the whole set under the lock that every verify takes.
+  private let recent = Mutex<[String: Int64]>([:])
   private let log = Mutex(Log())
   /// How long a hole in the id sequence is re-read before it is assumed never to fill.
   let holeLifetimeMs: Int64
@@ -40,6 +43,9 @@ public final class RevocationSet: Sendable {
     self.handles.withLock { current in
       for handle in handles { current[handle] = max(current[handle] ?? 0, expiresAtMs) }
     }
+    recent.withLock { recent in
+      for handle in handles { recent[handle] = max(recent[handle] ?? 0, expiresAtMs) }
+    }
   }
 
   /// One sync round on the database's background lane; returns how many log entries it read.
@@ -53,6 +59,16 @@ public final class RevocationSet: Sendable {
   @discardableResult
   public func synchronize(from store: any SessionStore, nowMs: Int64, batchSize: Int = 1000) throws -> Int {
     var state = log.withLock { $0 }
+    let carried = recent.withLock { recent in
+      defer { recent = [:] }
+      return recent
+    }
+    // A log whose ids went backwards was truncated or re-created: read it again from the start.
+    var restarted = false
+    if state.lastSeenID > 0, try store.latestRevocationID() < state.lastSeenID {
+      state = Log()
+      restarted = true
+    }
     state.holes = state.holes.filter { $0.value > nowMs }
     var after = (state.holes.keys.min().map { $0 - 1 } ?? state.lastSeenID)
     var entries: [RevocationRecord] = []
@@ -74,14 +90,19 @@ public final class RevocationSet: Sendable {
     if state.holes.count > maxHoles {
       for id in state.holes.keys.sorted().prefix(state.holes.count - maxHoles) { state.holes[id] = nil }
     }
-    let current = handles.withLock { $0 }
+    // Built outside the lock: from the current set (or, after a restart, from the log alone), the new entries
+    // and the revocations made here since the last sync.
+    let current = restarted ? [:] : handles.withLock { $0 }
     var next = current.filter { $0.value > nowMs }
     for entry in entries where entry.expiresAtMs > nowMs {
       next[entry.sessionHandle] = max(next[entry.sessionHandle] ?? 0, entry.expiresAtMs)
     }
-    // Local inserts made while the set was being rebuilt are kept.
+    for (handle, expiry) in carried where expiry > nowMs { next[handle] = max(next[handle] ?? 0, expiry) }
     handles.withLock { latest in
-      for (handle, expiry) in latest where expiry > nowMs && next[handle] == nil { next[handle] = expiry }
+      // Only revocations made here while this sync ran are merged under the lock: a handful, not the set.
+      for (handle, expiry) in recent.withLock({ $0 }) where expiry > nowMs {
+        next[handle] = max(next[handle] ?? 0, expiry)
+      }
       latest = next
     }
     log.withLock { $0 = state }

@@ -69,7 +69,10 @@ extension SessionService {
   public func updateAccessTokenPayload(handle: String, payloadJSON: String) async throws(SessionError) {
     try Self.requireHandle(handle)
     let payload = try validatedCustomClaims(payloadJSON)
-    try await updateLiveSession(handle: handle) { $0.accessTokenPayloadJSON = payload }
+    try await updateLiveSession(handle: handle) { [self] record throws(SessionError) in
+      record.accessTokenPayloadJSON = payload
+      try checkNextAccessTokenFits(record)
+    }
   }
 
   /// RegenerateAccessToken: a new token with the new claims and the same expiry; for an expired token only
@@ -88,7 +91,11 @@ extension SessionService {
     case .expired(let t): (token, expired) = (t, true)
     case .valid(let t): (token, expired) = (t, false)
     }
-    let record = try await updateLiveSession(handle: token.claims.sessionHandle) { $0.accessTokenPayloadJSON = payload }
+    let record = try await updateLiveSession(handle: token.claims.sessionHandle) { [self] record throws(SessionError) in
+      record.accessTokenPayloadJSON = payload
+      // Nothing is stored when the token with the new claims could not be signed.
+      try checkNextAccessTokenFits(record)
+    }
     let view = SessionView(
       handle: record.handle, userID: record.userID, accessTokenPayloadJSON: token.payloadJSON,
       accessTokenExpiresAtMs: token.claims.expiresAt * 1000)
@@ -105,31 +112,33 @@ extension SessionService {
     let probe = AccessTokenClaims(
       subject: "", expiresAt: 0, issuedAt: 0, sessionHandle: "", refreshTokenHash1: "", parentRefreshTokenHash1: nil,
       antiCsrfToken: nil)
-    let probePayload: String
     do {
-      probePayload = try AccessTokenPayload.build(claims: probe, customJSON: payload)
+      _ = try AccessTokenPayload.build(claims: probe, customJSON: payload)
     } catch {
       throw .invalidInput("access_token_payload_json: \(error)")
-    }
-    // Base64url of the payload plus room for the header, the real claims' values and the signature.
-    let estimatedTokenBytes = (probePayload.utf8.count + 400) * 4 / 3 + 480
-    guard estimatedTokenBytes <= config.sidecar.maxAccessTokenBytes else {
-      throw .invalidInput(
-        "access_token_payload_json would make access tokens about \(estimatedTokenBytes) bytes, over "
-          + "sidecar.maxAccessTokenBytes (\(config.sidecar.maxAccessTokenBytes)); keep large data in session_data_json")
     }
     return payload
   }
 
+  /// Signs the largest access token the session's next refresh can issue (real user id, handle, anti-CSRF token
+  /// and key; both refresh-token hashes present): a payload that would make it too large is refused now, not
+  /// discovered at the next refresh, which could then never succeed.
+  func checkNextAccessTokenFits(_ record: SessionRecord) throws(SessionError) {
+    let hash = String(repeating: "f", count: 64)
+    _ = try signAccessToken(
+      session: record, customClaimsJSON: record.accessTokenPayloadJSON, refreshTokenHash1: hash,
+      parentRefreshTokenHash1: hash, nowMs: clock.nowMs())
+  }
+
   @discardableResult
-  private func updateLiveSession(handle: String, _ change: @escaping @Sendable (inout SessionRecord) -> Void)
-    async throws(SessionError) -> SessionRecord
-  {
+  private func updateLiveSession(
+    handle: String, _ change: @escaping @Sendable (inout SessionRecord) throws(SessionError) -> Void
+  ) async throws(SessionError) -> SessionRecord {
     let now = clock.nowMs()
     let updated: SessionRecord? = try await withStore { store in
       try store.updateSession(handle: handle) { record, _ -> (SessionChange, SessionRecord?) in
         guard var record, record.expiresAtMs > now else { return (.keep, nil) }
-        change(&record)
+        try change(&record)
         return (.replace(record), record)
       }
     }
