@@ -37,7 +37,7 @@ struct BadInputTests {
         try await client.sendRaw([0x7F, 0xFF, 0xFF, 0xFF, 1, 2, 3])
         let response = try await client.awaitResponse(id: 0)
         #expect(response.status.code == .resourceExhausted)
-        #expect(response.status.message.contains("exceeds the limit of 4194304 bytes"))
+        #expect(response.status.message.contains("exceeds the limit of 262144 bytes"))
         // The server closes the connection; the client's next call opens a new one.
         await client.awaitConnectionClose()
         #expect(!client.isOpen)

@@ -69,7 +69,7 @@ final class GatedStore: SessionStore {
 
 @Suite("Shutdown drains: what was read is answered, then connections close")
 struct DrainTests {
-  @Test(.timeLimit(.minutes(1)))
+  @Test(.timeLimit(.minutes(3)))
   func aRequestInFlightAtShutdownIsAnsweredAndStreamsEndWithAStatus() async throws {
     let store = GatedStore()
     let socketPath = TestSidecar.socketPath()
@@ -101,7 +101,7 @@ struct DrainTests {
     #expect(!FileManager.default.fileExists(atPath: socketPath), "the socket file is removed once drained")
   }
 
-  @Test(.timeLimit(.minutes(1)))
+  @Test(.timeLimit(.minutes(3)))
   func aSidecarThatFailsToStartFailsItsListeningPromise() async throws {
     let store = InMemorySessionStore()
     store.simulateOutage(.unavailable("down"))

@@ -7,7 +7,7 @@ import Testing
 
 @Suite("Publishing keys: the WatchSigningKeys stream and the JWKS file feed offline verifiers")
 struct KeyPublishingTests {
-  @Test(.timeLimit(.minutes(1))) func theStreamDeliversEachChangeAndAnOfflineVerifierFollowsIt() async throws {
+  @Test(.timeLimit(.minutes(3))) func theStreamDeliversEachChangeAndAnOfflineVerifierFollowsIt() async throws {
     try await InMemoryTestStore.with { db in
       let jwksPath = NSTemporaryDirectory() + "sidecar-jwks-\(UInt32.random(in: 0...UInt32.max)).json"
       defer { try? FileManager.default.removeItem(atPath: jwksPath) }

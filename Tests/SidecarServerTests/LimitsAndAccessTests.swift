@@ -30,7 +30,7 @@ struct LimitsAndAccessTests {
     }
   }
 
-  @Test(.timeLimit(.minutes(1)))
+  @Test(.timeLimit(.minutes(3)))
   func idleConnectionsAndHalfSentFramesAreClosedButKeyStreamsStay() async throws {
     try await InMemoryTestStore.with { db in
       try await TestSidecar.withSidecars(database: db, adjust: { $0.sidecar.idleTimeoutSeconds = 1 }) { sidecars in

@@ -175,11 +175,12 @@ static void test_refresh_grace_and_theft(void) {
     if (!OK(c, ss_create_session(c, user("theft"), NULL, &s))) goto out;
     if (!OK(c, ss_refresh_session(c, s->refresh_token.token, NULL, &r1))) goto out;
     CHECK(r1->outcome == SS_REFRESH_OK && r1->has_refresh_token);
-    /* The previous token inside the grace period: a new access token, no new refresh token. */
+    /* The previous token inside the grace period: a new access token and the same new refresh token again. */
     if (OK(c, ss_refresh_session(c, s->refresh_token.token, NULL, &grace))) {
         CHECK(grace->outcome == SS_REFRESH_OK);
         CHECK(grace->has_access_token);
-        CHECK(!grace->has_refresh_token);
+        CHECK(grace->has_refresh_token);
+        CHECK(strcmp(grace->refresh_token.token, r1->refresh_token.token) == 0);
     }
     if (!OK(c, ss_refresh_session(c, r1->refresh_token.token, NULL, &r2))) goto out;
     CHECK(r2->outcome == SS_REFRESH_OK);

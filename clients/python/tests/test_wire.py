@@ -10,7 +10,7 @@ from support import RawConnection, create
 
 VERIFY = pb.VerifySessionResponse  # raw answers carry the generated enum
 
-MAX_FRAME = 4 * 1024 * 1024
+MAX_FRAME = 256 * 1024  # sidecar.maxFrameBytes' default
 
 
 def _health_request(request_id: int) -> pb.Request:
