@@ -31,6 +31,8 @@ public final class Sidecar: Sendable {
   private let databaseHealthy = Mutex(true)
   private let publishedGeneration = Mutex(-1)
   private let serviceGroup = Mutex<ServiceGroup?>(nil)
+  /// Cache hits and misses already added to the metrics.
+  private let cacheCounted = Mutex((hits: 0, misses: 0))
 
   /// How often the key ring is reloaded from the database; well under the policy's publish lead.
   public static let keySyncIntervalMs: Int64 = 5000
@@ -215,6 +217,15 @@ public final class Sidecar: Sendable {
     let pool = database.poolStatistics
     metrics.poolInUse.record(pool.inUse)
     metrics.poolWaiting.record(pool.waiting)
+    if let cache = service.verifiedTokens {
+      let now = (hits: cache.hits.load(ordering: .relaxed), misses: cache.misses.load(ordering: .relaxed))
+      let before = cacheCounted.withLock { counted in
+        defer { counted = now }
+        return counted
+      }
+      metrics.cacheHits.increment(by: now.hits - before.hits)
+      metrics.cacheMisses.increment(by: now.misses - before.misses)
+    }
   }
 
   /// Pushes a changed key set to watchers and to the JWKS file.

@@ -84,6 +84,9 @@ struct ConfigReader {
     socketMode("sidecar.socketMode", into: &c.sidecar.socketMode)
     int("sidecar.maxFrameBytes", 1024...(64 << 20), unit: "bytes", into: &c.sidecar.maxFrameBytes)
     int("sidecar.maxConnections", 1...1_000_000, into: &c.sidecar.maxConnections)
+    int("sidecar.verifyCache.maxEntries", 0...10_000_000, into: &c.sidecar.verifyCacheMaxEntries)
+    int(
+      "sidecar.verifyCache.maxBytes", (1 << 20)...(1 << 34), unit: "bytes", into: &c.sidecar.verifyCacheMaxBytes)
     int("sidecar.idleTimeoutSeconds", 1...86_400, unit: "seconds", into: &c.sidecar.idleTimeoutSeconds)
     int("sidecar.maxRevokeHandles", 1...100_000, into: &c.sidecar.maxRevokeHandles)
     int("sidecar.maxQueuedDatabaseCalls", 1...1_000_000, into: &c.sidecar.maxQueuedDatabaseCalls)
@@ -125,6 +128,7 @@ struct ConfigReader {
     "cookie.domain", "cookie.secure", "sidecar.socketPath", "sidecar.socketMode", "sidecar.maxFrameBytes",
     "sidecar.maxInFlightPerConnection", "sidecar.maxAccessTokenBytes", "sidecar.jwksFile", "sidecar.http.address",
     "sidecar.keyEncryptionKeyFile", "sidecar.allowUnsealedKeys", "sidecar.maxConnections",
+    "sidecar.verifyCache.maxEntries", "sidecar.verifyCache.maxBytes",
     "sidecar.idleTimeoutSeconds", "sidecar.maxRevokeHandles", "sidecar.maxQueuedDatabaseCalls", "sidecar.socketGroup",
     "sidecar.allowedUIDs", "sidecar.allowedGIDs", "sidecar.readOnlySocketPath", "sidecar.drainTimeoutSeconds",
     "sidecar.readinessDatabaseWindowSeconds",

@@ -81,6 +81,9 @@ public struct SidecarConfig: Sendable, Equatable {
     public var allowedGIDs: [UInt32] = []
     /// A second socket serving only VerifySession, GetSigningKeys, WatchSigningKeys and Health.
     public var readOnlySocketPath: String?
+    /// Verified tokens remembered (0 turns the cache off), and the memory they may take.
+    public var verifyCacheMaxEntries = 100_000
+    public var verifyCacheMaxBytes = 64 * 1024 * 1024
     /// How long a shutdown waits for requests already read to be answered before closing connections anyway.
     public var drainTimeoutSeconds = 10
     /// `/readyz` fails when the database has not answered for longer than this.

@@ -3,11 +3,23 @@ import SessionToken
 
 extension SessionService {
   /// VerifySession's fast path: signature, claims, expiry, anti-CSRF and the in-memory revocation set.
-  /// No I/O, no allocation beyond the decoded token; safe on an event loop.
+  /// No I/O; safe inline on an event loop. A token seen before skips the signature check (VerifiedTokenCache)
+  /// but not the checks that can change: expiry, its key still being held, blacklisting, anti-CSRF.
   public func verify(accessToken: String, antiCsrfToken: String, doAntiCsrfCheck: Bool, checkDatabase: Bool)
     -> VerifyOutcome
   {
-    switch verifier.verify(accessToken, keys: keyRing, nowMs: clock.nowMs()) {
+    let now = clock.nowMs()
+    if let verifiedTokens, let hit = verifiedTokens.lookup(accessToken, nowMs: now) {
+      if keyRing.verificationKey(kid: Substring(hit.kid)) != nil {
+        return accepted(
+          handle: hit.sessionHandle, userID: hit.userID, payloadJSON: hit.payloadJSON, expiresAt: hit.expiresAtMs,
+          tokenAntiCsrf: hit.antiCsrfToken, antiCsrfToken: antiCsrfToken, doAntiCsrfCheck: doAntiCsrfCheck,
+          checkDatabase: checkDatabase)
+      }
+      // Its key was retired: the full path decides (it asks for a refresh).
+      verifiedTokens.remove(accessToken)
+    }
+    switch verifier.verify(accessToken, keys: keyRing, nowMs: now) {
     case .invalid(let reason):
       return .unauthorised(reason: reason)
     case .unknownKey(let kid):
@@ -23,20 +35,34 @@ extension SessionService {
       return .tryRefreshToken(reason: "access token expired")
     case .valid(let token):
       let claims = token.claims
-      if doAntiCsrfCheck, let expected = claims.antiCsrfToken,
-        antiCsrfToken.isEmpty || !constantTimeEquals(Array(antiCsrfToken.utf8), Array(expected.utf8))
-      {
-        return .tryRefreshToken(reason: "anti-CSRF token missing or wrong")
-      }
-      if config.accessToken.blacklisting, revocations.contains(claims.sessionHandle) {
-        return .unauthorised(reason: "session revoked")
-      }
-      return .ok(
-        SessionView(
-          handle: claims.sessionHandle, userID: claims.subject, accessTokenPayloadJSON: token.payloadJSON,
-          accessTokenExpiresAtMs: claims.expiresAt * 1000),
-        needsDatabaseCheck: checkDatabase)
+      let expiresAtMs = claims.expiresAt * 1000
+      verifiedTokens?.insert(
+        accessToken, kid: token.kid, sessionHandle: claims.sessionHandle, userID: claims.subject,
+        payloadJSON: token.payloadJSON, antiCsrfToken: claims.antiCsrfToken, expiresAtMs: expiresAtMs)
+      return accepted(
+        handle: claims.sessionHandle, userID: claims.subject, payloadJSON: token.payloadJSON, expiresAt: expiresAtMs,
+        tokenAntiCsrf: claims.antiCsrfToken, antiCsrfToken: antiCsrfToken, doAntiCsrfCheck: doAntiCsrfCheck,
+        checkDatabase: checkDatabase)
     }
+  }
+
+  /// The checks after the signature: anti-CSRF and blacklisting, the same for a cached and a fresh verify.
+  private func accepted(
+    handle: String, userID: String, payloadJSON: String, expiresAt: Int64, tokenAntiCsrf: String?,
+    antiCsrfToken: String, doAntiCsrfCheck: Bool, checkDatabase: Bool
+  ) -> VerifyOutcome {
+    if doAntiCsrfCheck, let expected = tokenAntiCsrf,
+      antiCsrfToken.isEmpty || !constantTimeEquals(Array(antiCsrfToken.utf8), Array(expected.utf8))
+    {
+      return .tryRefreshToken(reason: "anti-CSRF token missing or wrong")
+    }
+    if config.accessToken.blacklisting, revocations.contains(handle) {
+      return .unauthorised(reason: "session revoked")
+    }
+    return .ok(
+      SessionView(
+        handle: handle, userID: userID, accessTokenPayloadJSON: payloadJSON, accessTokenExpiresAtMs: expiresAt),
+      needsDatabaseCheck: checkDatabase)
   }
 
   /// The strict per-call check: does the session still exist in the database?

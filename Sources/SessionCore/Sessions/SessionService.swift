@@ -20,6 +20,8 @@ public final class SessionService: Sendable {
   let clock: any WallClock
   let logger: Logger
   let verifier: AccessTokenVerifier
+  /// Tokens that verified; nil when `sidecar.verifyCache.maxEntries` is 0.
+  public let verifiedTokens: VerifiedTokenCache?
   let rotation: RefreshTokenRotation
   let cookies: CookieFactory
   /// Database calls waiting or running now, across all connections (bounded by maxQueuedDatabaseCalls).
@@ -39,6 +41,10 @@ public final class SessionService: Sendable {
     self.clock = clock
     self.logger = logger
     self.verifier = AccessTokenVerifier(maxTokenBytes: config.sidecar.maxAccessTokenBytes)
+    self.verifiedTokens =
+      config.sidecar.verifyCacheMaxEntries > 0
+      ? VerifiedTokenCache(
+        maxEntries: config.sidecar.verifyCacheMaxEntries, maxBytes: config.sidecar.verifyCacheMaxBytes) : nil
     self.rotation = RefreshTokenRotation(gracePeriodMs: config.rotationGracePeriodMs)
     self.cookies = CookieFactory(
       domain: config.cookie.domain, secure: config.cookie.secure, renewTokenPath: config.refreshToken.renewTokenPath)
