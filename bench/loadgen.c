@@ -659,7 +659,12 @@ static void record_latency(uint64_t t_intended, uint64_t total, uint64_t service
 static bool try_send(struct conn *c, uint64_t t_intended, uint64_t now) {
   if (c->outstanding >= opt.inflight) return false;
   struct slot *s = &slots[next_id & slot_mask];
-  if (s->id != 0) return false; /* a very old request still holds this slot */
+  /* A very old request may still hold this slot: skip ids until a free one (the ring is 4x what may be out). */
+  for (uint64_t tries = 0; s->id != 0; tries++) {
+    if (tries > slot_mask) return false;
+    next_id++;
+    s = &slots[next_id & slot_mask];
+  }
   long item = next_item();
   if (item < 0) return false;
   uint64_t id = next_id++;
