@@ -44,6 +44,7 @@ run "C client" make -C clients/c test
 run "Go client" make -C clients/go test
 run "protocol doc: the minimal client" tests/protocol_doc/test_minimal_client.sh
 run "browser: log in, refresh, log out (headless Chromium)" scripts/browser-test.sh
+run "gateway: nginx auth_request in front of an app" tests/gateways/nginx_test.sh
 run "deploy files" scripts/check-deploy.sh
 
 if [ ${#failed[@]} -gt 0 ]; then

@@ -45,6 +45,12 @@ extension MySQLSessionStore {
     }
   }
 
+  public func expireSigningKey(kid: String, atMs: Int64) throws -> Bool {
+    try pool.withConnection { connection in
+      try connection.execute(queries.expireSigningKey, [.int(atMs), .text(kid)], operation: "expireSigningKey")
+    } == 1
+  }
+
   public func sealSigningKey(kid: String, sealedPrivateKey: [UInt8]) throws -> Bool {
     try pool.withConnection { connection in
       try connection.execute(

@@ -146,13 +146,12 @@ public final class MySQLSessionStore: SessionStore {
   private func revoke(
     _ handle: String, on connection: MariaDBConnection, nowMs: Int64, revocationExpiresAtMs: Int64
   ) throws -> Bool {
-    guard try connection.execute(queries.deleteSession, [.text(handle)], operation: "revokeSession") == 1 else {
-      return false
-    }
+    // The log entry first, from the row (it lives until the session's last access token expires), then the row.
     try connection.execute(
-      queries.insertRevocation, [.text(handle), .int(nowMs), .int(revocationExpiresAtMs)], operation: "revokeSession"
-    )
-    return true
+      queries.insertRevocationOfSession,
+      [.int(nowMs), .int(revocationExpiresAtMs), .int(SessionRecord.revocationMarginMs), .text(handle)],
+      operation: "revokeSession")
+    return try connection.execute(queries.deleteSession, [.text(handle)], operation: "revokeSession") == 1
   }
 
   // MARK: Health

@@ -9,7 +9,7 @@ extension SessionRecord {
       previousRefreshTokenHash2: try row.optionalString(3), rotatedAtMs: try row.optionalInt(4),
       tokenFamilyKey: try row.bytes(5), sessionDataJSON: try row.string(6), accessTokenPayloadJSON: try row.string(7),
       antiCsrfToken: try row.optionalString(8), useStaticKey: try row.bool(9), createdAtMs: try row.int(10),
-      expiresAtMs: try row.int(11), refreshGeneration: try row.int(12)
+      expiresAtMs: try row.int(11), refreshGeneration: try row.int(12), lastAccessTokenExpiresAtMs: try row.int(13)
     )
   }
 
@@ -19,7 +19,7 @@ extension SessionRecord {
       .text(userID), .text(refreshTokenHash2), previousRefreshTokenHash2.map(MySQLValue.text) ?? .null,
       rotatedAtMs.map(MySQLValue.int) ?? .null, .bytes(tokenFamilyKey), .text(sessionDataJSON),
       .text(accessTokenPayloadJSON), antiCsrfToken.map(MySQLValue.text) ?? .null, .int(useStaticKey ? 1 : 0),
-      .int(createdAtMs), .int(expiresAtMs), .int(refreshGeneration),
+      .int(createdAtMs), .int(expiresAtMs), .int(refreshGeneration), .int(lastAccessTokenExpiresAtMs),
     ]
   }
 

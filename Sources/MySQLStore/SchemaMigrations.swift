@@ -22,6 +22,10 @@ enum SchemaMigrations {
     SchemaMigration(version: 2, description: "derivable refresh tokens: a generation counter per session") { tables in
       ["ALTER TABLE `\(tables.sessions)` ADD COLUMN refresh_generation BIGINT NOT NULL DEFAULT 0"]
     },
+    SchemaMigration(version: 3, description: "revocations live until the session's last access token expires") {
+      tables in
+      ["ALTER TABLE `\(tables.sessions)` ADD COLUMN last_access_token_expires_at_ms BIGINT NOT NULL DEFAULT 0"]
+    },
   ]
 
   static var latest: Int64 { all.last?.version ?? 0 }

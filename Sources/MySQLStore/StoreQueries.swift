@@ -4,7 +4,7 @@ struct StoreQueries: Sendable {
   static let sessionColumns = """
     handle, user_id, refresh_token_hash2, previous_refresh_token_hash2, rotated_at_ms, token_family_key, \
     session_data_json, access_token_payload_json, anti_csrf_token, use_static_key, created_at_ms, expires_at_ms, \
-    refresh_generation
+    refresh_generation, last_access_token_expires_at_ms
     """
   static let signingKeyColumns = """
     kid, kind, algorithm, slot_start_ms, private_key, sealed, public_key_pem, created_at_ms, expires_at_ms
@@ -22,6 +22,7 @@ struct StoreQueries: Sendable {
   let deleteExpiredSessions: String
 
   let insertRevocation: String
+  let insertRevocationOfSession: String
   let revocationsAfter: String
   let deleteExpiredRevocations: String
 
@@ -30,6 +31,7 @@ struct StoreQueries: Sendable {
   let deleteExpiredSigningKeys: String
   let sealSigningKey: String
   let latestRevocationID: String
+  let expireSigningKey: String
 
   let claimJobRun: String
   let pruneJobRuns: String
@@ -40,13 +42,14 @@ struct StoreQueries: Sendable {
     let revocations = "`\(tables.revocations)`"
     let jobRuns = "`\(tables.jobRuns)`"
 
-    insertSession = "INSERT INTO \(sessions) (\(Self.sessionColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    insertSession = "INSERT INTO \(sessions) (\(Self.sessionColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     selectSession = "SELECT \(Self.sessionColumns) FROM \(sessions) WHERE handle = ?"
     selectSessionForUpdate = "SELECT \(Self.sessionColumns) FROM \(sessions) WHERE handle = ? FOR UPDATE"
     updateSession = """
       UPDATE \(sessions) SET user_id = ?, refresh_token_hash2 = ?, previous_refresh_token_hash2 = ?, \
       rotated_at_ms = ?, token_family_key = ?, session_data_json = ?, access_token_payload_json = ?, \
-      anti_csrf_token = ?, use_static_key = ?, created_at_ms = ?, expires_at_ms = ?, refresh_generation = ? \
+      anti_csrf_token = ?, use_static_key = ?, created_at_ms = ?, expires_at_ms = ?, refresh_generation = ?, \
+      last_access_token_expires_at_ms = ? \
       WHERE handle = ?
       """
     deleteSession = "DELETE FROM \(sessions) WHERE handle = ?"
@@ -60,6 +63,11 @@ struct StoreQueries: Sendable {
     deleteExpiredSessions = "DELETE FROM \(sessions) WHERE expires_at_ms < ? ORDER BY expires_at_ms LIMIT ?"
 
     insertRevocation = "INSERT INTO \(revocations) (session_handle, revoked_at_ms, expires_at_ms) VALUES (?, ?, ?)"
+    insertRevocationOfSession = """
+      INSERT INTO \(revocations) (session_handle, revoked_at_ms, expires_at_ms) \
+      SELECT handle, ?, GREATEST(?, IF(last_access_token_expires_at_ms > 0, last_access_token_expires_at_ms + ?, 0)) \
+      FROM \(sessions) WHERE handle = ?
+      """
     revocationsAfter = """
       SELECT id, session_handle, revoked_at_ms, expires_at_ms FROM \(revocations) WHERE id > ? ORDER BY id LIMIT ?
       """
@@ -68,6 +76,7 @@ struct StoreQueries: Sendable {
     signingKeys = "SELECT \(Self.signingKeyColumns) FROM \(keys) ORDER BY slot_start_ms, kid"
     insertSigningKey = "INSERT INTO \(keys) (\(Self.signingKeyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
     deleteExpiredSigningKeys = "DELETE FROM \(keys) WHERE expires_at_ms < ?"
+    expireSigningKey = "UPDATE \(keys) SET expires_at_ms = LEAST(expires_at_ms, ?) WHERE kid = ?"
     latestRevocationID = "SELECT COALESCE(MAX(id), 0) FROM \(revocations)"
     sealSigningKey = "UPDATE \(keys) SET private_key = ?, sealed = 1 WHERE kid = ? AND sealed = 0"
 

@@ -32,9 +32,16 @@ struct KeysCommand: AsyncParsableCommand {
 extension KeysCommand {
   struct Rotate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Publishes a new dynamic key now; it starts signing after the publish lead time (60 s).")
+      abstract: "Publishes a new dynamic key now; it starts signing after the publish lead time (60 s).",
+      discussion: """
+        --static replaces the static key instead: the new one signs sessions created with use_static_key from \
+        the next key round of each sidecar; the old one stays published until its last token has expired.
+        """)
 
     @OptionGroup var options: ConfigOption
+
+    @Flag(name: .customLong("static"), help: "Replace the static key (for processes that pin a public key).")
+    var replaceStatic = false
 
     func run() async throws {
       do {
@@ -44,6 +51,12 @@ extension KeysCommand {
           policy: SigningKeyPolicy(config: config))
         let rotation = SigningKeyRotation(database: database, ring: ring, sealer: sealer, clock: clock, logger: logger)
         let now = clock.nowMs()
+        if replaceStatic {
+          let kid = try await rotation.replaceStaticKey(nowMs: now, accessTokenValidityMs: config.accessTokenValidityMs)
+          await database.close()
+          print("created static key \(kid); the previous static key stays published until its last token expires")
+          return
+        }
         // The key owns a slot that starts one publish lead from now, so every verifier that refreshes its key
         // set within that time knows it before the first token it signs.
         let signsFrom = now + ring.policy.publishLeadMs

@@ -56,8 +56,9 @@ public final class InMemorySessionStore: SessionStore {
       case .replace(let record):
         state.sessions[handle] = record
       case .revoke(let nowMs, let expiresAtMs):
-        if state.sessions.removeValue(forKey: handle) != nil {
-          Self.appendRevocation(handle, nowMs: nowMs, expiresAtMs: expiresAtMs, to: &state)
+        if let removed = state.sessions.removeValue(forKey: handle) {
+          Self.appendRevocation(
+            handle, nowMs: nowMs, expiresAtMs: removed.revocationExpiry(atLeast: expiresAtMs), to: &state)
         }
       }
       return result
@@ -67,8 +68,10 @@ public final class InMemorySessionStore: SessionStore {
   public func revokeSessions(handles: [String], nowMs: Int64, revocationExpiresAtMs: Int64) throws -> [String] {
     try access { state in
       var revoked: [String] = []
-      for handle in handles where state.sessions.removeValue(forKey: handle) != nil {
-        Self.appendRevocation(handle, nowMs: nowMs, expiresAtMs: revocationExpiresAtMs, to: &state)
+      for handle in handles {
+        guard let removed = state.sessions.removeValue(forKey: handle) else { continue }
+        Self.appendRevocation(
+          handle, nowMs: nowMs, expiresAtMs: removed.revocationExpiry(atLeast: revocationExpiresAtMs), to: &state)
         revoked.append(handle)
       }
       return revoked
@@ -124,6 +127,14 @@ public final class InMemorySessionStore: SessionStore {
         throw StoreError.duplicate("a signing key for this slot exists")
       }
       state.keys.append(key)
+    }
+  }
+
+  public func expireSigningKey(kid: String, atMs: Int64) throws -> Bool {
+    try access { state in
+      guard let index = state.keys.firstIndex(where: { $0.kid == kid }) else { return false }
+      state.keys[index].expiresAtMs = min(state.keys[index].expiresAtMs, atMs)
+      return true
     }
   }
 

@@ -1,3 +1,13 @@
+extension SessionRecord {
+  /// How long past its last access token's expiry a revoked session stays in the revocation log (clock skew).
+  public static let revocationMarginMs: Int64 = 60_000
+
+  /// When the revocation of this session may be forgotten.
+  public func revocationExpiry(atLeast fallback: Int64) -> Int64 {
+    max(fallback, lastAccessTokenExpiresAtMs > 0 ? lastAccessTokenExpiresAtMs + Self.revocationMarginMs : 0)
+  }
+}
+
 /// One login session as stored: a row of the `refresh_token` table.
 ///
 /// The refresh token itself is never stored; only `H2 = sha256(sha256(token))`, hex-encoded. The previous
@@ -27,12 +37,17 @@ public struct SessionRecord: Sendable, Equatable {
   /// counter, so the current one can be issued again (a retried refresh whose answer was lost). 0 marks a token
   /// issued before derivation existed (random, not derivable).
   public var refreshGeneration: Int64
+  /// When the last access token issued for the session expires (0: not recorded, a row from before schema 3).
+  /// A revocation is enforced at least until then, whatever the access-token validity is configured to today.
+  public var lastAccessTokenExpiresAtMs: Int64
 
   public init(
     handle: String, userID: String, refreshTokenHash2: String, previousRefreshTokenHash2: String? = nil,
     rotatedAtMs: Int64? = nil, tokenFamilyKey: [UInt8], sessionDataJSON: String, accessTokenPayloadJSON: String,
-    antiCsrfToken: String?, useStaticKey: Bool, createdAtMs: Int64, expiresAtMs: Int64, refreshGeneration: Int64 = 0
+    antiCsrfToken: String?, useStaticKey: Bool, createdAtMs: Int64, expiresAtMs: Int64, refreshGeneration: Int64 = 0,
+    lastAccessTokenExpiresAtMs: Int64 = 0
   ) {
+    self.lastAccessTokenExpiresAtMs = lastAccessTokenExpiresAtMs
     self.refreshGeneration = refreshGeneration
     self.handle = handle
     self.userID = userID

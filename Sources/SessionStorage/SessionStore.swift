@@ -19,7 +19,8 @@ public protocol SessionStore: Sendable {
     handle: String, _ decide: (SessionRecord?, _ storeNowMs: Int64?) throws -> (SessionChange, Result)
   ) throws -> Result
   /// Deletes the given sessions and appends each deleted handle to the revocation log in the same
-  /// transaction; returns the handles that existed.
+  /// transaction; returns the handles that existed. Each entry expires at the later of `revocationExpiresAtMs`
+  /// and the session's last access token's expiry plus `SessionRecord.revocationMarginMs`.
   func revokeSessions(handles: [String], nowMs: Int64, revocationExpiresAtMs: Int64) throws -> [String]
   /// As above for every session of `userID`.
   func revokeSessions(userID: String, nowMs: Int64, revocationExpiresAtMs: Int64) throws -> [String]
@@ -44,6 +45,8 @@ public protocol SessionStore: Sendable {
   func insertSigningKey(_ key: SigningKeyRecord) throws
   /// Deletes keys that expired before `nowMs`; returns how many it deleted.
   func deleteExpiredSigningKeys(nowMs: Int64) throws -> Int
+  /// Makes `kid` expire at `atMs` (or earlier, if it already does); false when there is no such key.
+  func expireSigningKey(kid: String, atMs: Int64) throws -> Bool
   /// Replaces the clear private key of `kid` with its sealed form; false when the row is gone or already sealed.
   func sealSigningKey(kid: String, sealedPrivateKey: [UInt8]) throws -> Bool
 

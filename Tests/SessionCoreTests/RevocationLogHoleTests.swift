@@ -34,6 +34,7 @@ final class ScriptedRevocationLog: SessionStore {
   func deleteExpiredSigningKeys(nowMs: Int64) throws -> Int { throw unused() }
   func claimJobRun(job: String, scheduledAtMs: Int64, claimant: String) throws -> Bool { throw unused() }
   func ping() throws { throw unused() }
+  func expireSigningKey(kid: String, atMs: Int64) throws -> Bool { throw unused() }
   func latestRevocationID() throws -> Int64 { visible.withLock { $0.map(\.id).max() ?? 0 } }
   func sealSigningKey(kid: String, sealedPrivateKey: [UInt8]) throws -> Bool { throw unused() }
   func close() {}

@@ -147,3 +147,22 @@ struct SigningKeyRotationTests {
     #expect(key.expiresAtMs == Int64.max)
   }
 }
+
+@Suite("Replacing the static key")
+struct StaticKeyReplacementTests {
+  @Test func theNewKeySignsAndTheOldOneVerifiesUntilItsLastTokenExpires() async throws {
+    let h = try await SessionHarness(["tokens.accessToken.validity": "600"])
+    let old = try await h.create(staticKey: true)
+    let oldKid = try #require(h.kid(of: old.accessToken))
+    let newKid = try await h.rotation.replaceStaticKey(nowMs: h.clock.nowMs(), accessTokenValidityMs: 600_000)
+    try await h.rotation.synchronize()
+    #expect(newKid != oldKid)
+    let fresh = try await h.create(staticKey: true)
+    #expect(h.kid(of: fresh.accessToken) == newKid, "the new static key signs")
+    #expect(verifiedView(h.verify(old.accessToken)) != nil, "the old key's tokens still verify")
+    #expect(h.service.keyRing.published(at: h.clock.nowMs()).keys.contains { $0.kid == oldKid }, "still published")
+    let stored = try #require(try h.store.signingKeys().first { $0.kid == oldKid })
+    #expect(stored.expiresAtMs <= h.clock.nowMs() + 600_000 + SessionRecord.revocationMarginMs)
+    #expect(stored.expiresAtMs >= old.issued.accessToken!.expiresAtMs, "never before its last token expires")
+  }
+}

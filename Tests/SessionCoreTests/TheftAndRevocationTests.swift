@@ -147,3 +147,25 @@ struct TheftAndRevocationTests {
     #expect(try set.synchronize(from: store, nowMs: now, batchSize: 4) == 0)
   }
 }
+
+@Suite("Revocations outlive every access token of the session")
+struct RevocationLifetimeTests {
+  /// Tokens were issued with a one-hour validity; the validity is then configured down to one minute. A
+  /// revocation must still be enforced for the hour the tokens live, not for today's minute.
+  @Test func aShorterConfiguredValidityDoesNotShortenTheRevocation() async throws {
+    let issuing = try await SessionHarness(["tokens.accessToken.validity": "3600"])
+    let created = try await issuing.create()
+    let tokenExpiry = try #require(created.issued.accessToken).expiresAtMs
+    let revoking = try await issuing.sibling([
+      "tokens.accessToken.validity": "60", "tokens.accessToken.blacklisting": "true",
+    ])
+    _ = try await revoking.service.revokeSessions(handles: [created.handle])
+    let entry = try #require(try issuing.store.revocations(afterID: 0, limit: 10).first)
+    #expect(entry.expiresAtMs >= tokenExpiry)
+    // A sidecar syncing the log still refuses the token at its last second.
+    let verifier = try await issuing.sibling(["tokens.accessToken.blacklisting": "true"])
+    issuing.clock.advance(byMs: tokenExpiry - issuing.clock.nowMs() - 1)
+    try verifier.service.revocations.synchronize(from: verifier.store, nowMs: verifier.clock.nowMs())
+    #expect(verifier.verify(created.accessToken) == .unauthorised(reason: "session revoked"))
+  }
+}

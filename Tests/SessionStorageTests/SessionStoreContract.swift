@@ -151,5 +151,23 @@ enum SessionStoreContract {
       #expect(try store.signingKeys() == [staticKey, dynamicLate])
       #expect(try store.deleteExpiredSigningKeys(nowMs: 10_000) == 0)
     },
+    Check(name: "a revocation lives until the session's last access token expires, at least") { store in
+      var long = TestRecords.session("long")
+      long.lastAccessTokenExpiresAtMs = 50_000
+      try store.insertSession(long)
+      try store.insertSession(TestRecords.session("unrecorded"))
+      var viaUpdate = TestRecords.session("via-update")
+      viaUpdate.lastAccessTokenExpiresAtMs = 70_000
+      try store.insertSession(viaUpdate)
+      _ = try store.revokeSessions(handles: ["long", "unrecorded"], nowMs: 100, revocationExpiresAtMs: 9_000)
+      try store.updateSession(handle: "via-update") { _, _ in
+        (SessionChange.revoke(nowMs: 100, revocationExpiresAtMs: 9_000), ())
+      }
+      let log = Dictionary(
+        uniqueKeysWithValues: try store.revocations(afterID: 0, limit: 10).map { ($0.sessionHandle, $0.expiresAtMs) })
+      #expect(log["long"] == 50_000 + SessionRecord.revocationMarginMs)
+      #expect(log["unrecorded"] == 9_000)
+      #expect(log["via-update"] == 70_000 + SessionRecord.revocationMarginMs)
+    },
   ]
 }

@@ -60,6 +60,7 @@ final class GatedStore: SessionStore {
     try inner.claimJobRun(job: job, scheduledAtMs: scheduledAtMs, claimant: claimant)
   }
   func ping() throws { try inner.ping() }
+  func expireSigningKey(kid: String, atMs: Int64) throws -> Bool { try inner.expireSigningKey(kid: kid, atMs: atMs) }
   func latestRevocationID() throws -> Int64 { try inner.latestRevocationID() }
   func sealSigningKey(kid: String, sealedPrivateKey: [UInt8]) throws -> Bool {
     try inner.sealSigningKey(kid: kid, sealedPrivateKey: sealedPrivateKey)

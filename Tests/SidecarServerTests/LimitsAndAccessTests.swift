@@ -1,7 +1,10 @@
 import Foundation
+import Logging
 import SessionCore
 import SessionSidecarWire
+import SessionStorage
 import SidecarClient
+import SidecarServer
 import Testing
 
 #if canImport(Glibc)
@@ -125,5 +128,37 @@ struct LimitsAndAccessTests {
         await writer.close()
       }
     }
+  }
+}
+
+@Suite("A global cap on database work")
+struct QueuedDatabaseWorkTests {
+  @Test(.timeLimit(.minutes(3)))
+  func callsBeyondTheCapAreRefusedWhileVerifyGoesOn() async throws {
+    let store = GatedStore()
+    let socketPath = TestSidecar.socketPath()
+    var config = TestSidecar.config(database: InMemoryTestStore(), socketPath: socketPath)
+    config.sidecar.maxQueuedDatabaseCalls = 1
+    let database = try await SessionDatabase.open(requestThreads: 2) { store }
+    let sidecar = Sidecar(config: config, database: database, logger: Logger(label: "queued-work"))
+    try await sidecar.prepare()
+    let running = Task { try await sidecar.run(cleanup: nil, signals: []) }
+    try await sidecar.waitUntilListening()
+    let client = try await SidecarClient.connect(socketPath: socketPath, defaultTimeout: .seconds(120))
+    let keys = try await client.signingKeys()
+    let first = Task { try await client.createSession(userID: "first") }
+    await store.waitForInsert()
+    // The one allowed database call waits in the store: the next one is refused at once, on any connection.
+    let other = try await SidecarClient.connect(socketPath: socketPath, defaultTimeout: .seconds(120))
+    let refused = try await other.call(Call.create(user: "second"))
+    #expect(refused.status.code == .resourceExhausted)
+    #expect(refused.status.message.contains("sidecar.maxQueuedDatabaseCalls"))
+    #expect(try await other.signingKeys().keys.count == keys.keys.count, "calls without the database go on")
+    store.open()
+    #expect(try await first.value.session.userID == "first")
+    await client.close()
+    await other.close()
+    await sidecar.shutdown()
+    try await running.value
   }
 }

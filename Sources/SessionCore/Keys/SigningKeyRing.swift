@@ -85,7 +85,12 @@ public final class SigningKeyRing: VerificationKeyLookup {
     let keys = snapshot.keys
     // The operator's key, when configured, signs everything (its first entry is the current one).
     if let userKey = keys.first(where: \.isUserSupplied) { return userKey }
-    if useStaticKey { return keys.first { $0.kind == .static } }
+    if useStaticKey {
+      // The current static key is the newest one without an end; a replaced one only verifies until it ends.
+      let statics = keys.filter { $0.kind == .static }
+      return statics.filter { $0.expiresAtMs == Int64.max }.max { $0.createdAtMs < $1.createdAtMs }
+        ?? statics.max { $0.createdAtMs < $1.createdAtMs }
+    }
     let dynamic = keys.filter { $0.kind == .dynamic }
     guard
       let slot = policy.signingSlot(among: dynamic.map { ($0.slotStartMs, $0.createdAtMs) }, at: nowMs)

@@ -42,6 +42,26 @@ public final class SigningKeyRotation: Sendable {
     }
   }
 
+  /// Replaces the static key: a new one signs from now on; the old one stays published (and verifies) until
+  /// the last token it could have signed has expired, then cleanup deletes it. Returns the new kid.
+  public func replaceStaticKey(nowMs: Int64, accessTokenValidityMs: Int64) async throws -> String {
+    try await database.run(on: .background) { [self] store in
+      let old = try store.signingKeys().filter { $0.kind == .static && $0.expiresAtMs == Int64.max }
+      // A static key's slot only has to be unique: the replacement takes minus its creation time.
+      guard try create(kind: .static, slotStartMs: -nowMs, nowMs: nowMs, in: store) else {
+        throw StoreError.duplicate("a static key was made at this millisecond; try again")
+      }
+      for key in old {
+        _ = try store.expireSigningKey(
+          kid: key.kid, atMs: nowMs + accessTokenValidityMs + SessionRecord.revocationMarginMs)
+      }
+      guard let made = try store.signingKeys().first(where: { $0.kind == .static && $0.slotStartMs == -nowMs }) else {
+        throw StoreError.failed("the new static key is missing")
+      }
+      return made.kid
+    }
+  }
+
   private func synchronize(_ store: any SessionStore) throws {
     let now = clock.nowMs()
     var records = try store.signingKeys()

@@ -22,6 +22,7 @@ extension SessionService {
     let (accessToken, view) = try signAccessToken(
       session: record, customClaimsJSON: customClaims, refreshTokenHash1: refreshToken.hash1,
       parentRefreshTokenHash1: nil, nowMs: now)
+    record.lastAccessTokenExpiresAtMs = accessToken.expiresAtMs
     try await withStore { [record] in try $0.insertSession(record) }
     logger.info("session created", metadata: ["sessionHandle": "\(handle)", "staticKey": "\(input.useStaticKey)"])
     return issued(

@@ -55,6 +55,7 @@ extension SessionService {
           let (accessToken, view) = try signAccessToken(
             session: record, customClaimsJSON: record.accessTokenPayloadJSON, refreshTokenHash1: current.hash1,
             parentRefreshTokenHash1: parent.hash1, nowMs: now)
+          record.lastAccessTokenExpiresAtMs = max(record.lastAccessTokenExpiresAtMs, accessToken.expiresAtMs)
           let refreshToken = IssuedToken(token: current.text, expiresAtMs: record.expiresAtMs)
           return (
             .replace(record),

@@ -34,7 +34,8 @@ struct HTTPRoutes: Sendable {
 
   func answer(_ head: HTTPRequestHead) -> HTTPAnswer {
     let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-    if path == ForwardAuth.path, let forwardAuth {
+    // Envoy's and Istio's HTTP ext_authz append the original path to the configured prefix.
+    if path == ForwardAuth.path || path.hasPrefix(ForwardAuth.path + "/"), let forwardAuth {
       // Any method: gateways forward the original request's method (or say it in a header).
       return forwardAuth.answer(head)
     }
