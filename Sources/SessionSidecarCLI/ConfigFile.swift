@@ -48,6 +48,7 @@ enum ConfigFile {
     guard let root else { return [:] }
     guard case .mapping = root else { throw ReadError(description: "\(path): the top level must be a mapping") }
     var flat: [String: String] = [:]
+    var assigned = Set<String>()
     var problems: [String] = []
     func walk(_ node: Node, prefix: String) {
       switch node {
@@ -63,6 +64,11 @@ enum ConfigFile {
         if scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string) {
           return
         }
+        // `mysql.user: a` beside `mysql: { user: b }` names one key twice: refused, not silently one of them.
+        guard assigned.insert(prefix).inserted else {
+          problems.append("\(path): \(prefix) is set more than once")
+          return
+        }
         flat[prefix] = scalar.string
       case .sequence(let sequence):
         // Lists of plain values (sidecar.allowedUIDs) become one comma-separated value; the key's reader checks it.
@@ -73,6 +79,10 @@ enum ConfigFile {
             return
           }
           items.append(scalar.string)
+        }
+        guard assigned.insert(prefix).inserted else {
+          problems.append("\(path): \(prefix) is set more than once")
+          return
         }
         flat[prefix] = items.joined(separator: ",")
       case .alias:

@@ -48,3 +48,27 @@ struct SealedByDefaultTests {
     #expect(errors.contains("readable or writable by group or others"))
   }
 }
+
+/// Findings of the fuzzers (fuzz/RESULTS.md), fixed and kept fixed.
+@Suite("Configuration findings of the fuzzers")
+struct ConfigFuzzFindingTests {
+  @Test func aKeyGivenTwiceAsNestedAndDottedIsRefused() async throws {
+    let path = try SidecarExecutable.writeConfig("mysql:\n  user: sidecar\nmysql.user: root\n")
+    let (status, errors) = try await SidecarExecutable.run(["config", "check", "--config", path])
+    #expect(status == 2)
+    #expect(errors.contains("mysql.user is set more than once"))
+  }
+
+  @Test(arguments: ["example.com\u{0B}", "exa\u{7F}mple.com"])
+  func aControlCharacterInTheCookieDomainIsRefused(domain: String) async throws {
+    let path = try SidecarExecutable.writeConfig(
+      """
+      mysql: { user: u, password: p, database: d }
+      tokens: { refreshToken: { renewTokenPath: /refresh } }
+      cookie: { domain: "\(domain.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? String(format: "\\x%02X", $0.value) : String($0) }.joined())" }
+      """)
+    let (status, errors) = try await SidecarExecutable.run(["config", "check", "--config", path])
+    #expect(status == 2)
+    #expect(errors.contains("cookie.domain: must be a bare domain name"))
+  }
+}

@@ -52,8 +52,11 @@ struct ConfigReader {
     string("tokens.refreshToken.renewTokenPath", required: true, into: &c.refreshToken.renewTokenPath)
     if let path = values["tokens.refreshToken.renewTokenPath"]?.value, !path.isEmpty,
       !path.hasPrefix("/") || path.contains(where: { $0 == ";" || $0 == "," || $0.isWhitespace })
+        || Self.hasControlCharacter(path)
     {
-      problem("tokens.refreshToken.renewTokenPath", "must be a URL path starting with / (no ';', ',' or spaces)")
+      problem(
+        "tokens.refreshToken.renewTokenPath",
+        "must be a URL path starting with / (no ';', ',', spaces or control characters)")
     }
     int(
       "tokens.refreshToken.rotationGracePeriod", 0...300, unit: "seconds",
@@ -70,8 +73,10 @@ struct ConfigReader {
     }
 
     string("cookie.domain", required: true, into: &c.cookie.domain)
-    if c.cookie.domain.contains(where: { $0 == ";" || $0 == "," || $0.isWhitespace }) {
-      problem("cookie.domain", "must be a bare domain name (no ';', ',' or spaces)")
+    if c.cookie.domain.contains(where: { $0 == ";" || $0 == "," || $0.isWhitespace })
+      || Self.hasControlCharacter(c.cookie.domain)
+    {
+      problem("cookie.domain", "must be a bare domain name (no ';', ',', spaces or control characters)")
     }
     bool("cookie.secure", into: &c.cookie.secure)
 
@@ -177,6 +182,11 @@ struct ConfigReader {
       return
     }
     target = value
+  }
+
+  /// Control characters (C0, DEL) would break the Set-Cookie header the value goes into.
+  static func hasControlCharacter(_ text: String) -> Bool {
+    text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F || (0x80..<0xA0).contains($0.value) }
   }
 
   /// A list of numeric ids: a YAML list (flattened to "1,2") or a comma-separated string.
