@@ -70,7 +70,7 @@ let package = Package(
       name: "SessionSidecarCLI",
       dependencies: [
         "SidecarServer", "SessionCore", "SessionStorage", "MySQLStore", "SessionSidecarWire", "SidecarClient",
-        "CronSchedule", protobuf, .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "CronSchedule", "SessionToken", protobuf, .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Yams", package: "Yams"), log,
       ]
     ),

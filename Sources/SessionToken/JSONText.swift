@@ -1,7 +1,7 @@
 /// Writing JSON string literals for the few values this module serialises itself (claims, kids).
-enum JSONText {
+public enum JSONText {
   /// `value` as a JSON string literal: quotes, backslashes and control characters escaped, the rest as UTF-8.
-  static func quoted(_ value: String) -> String {
+  public static func quoted(_ value: String) -> String {
     var output = "\""
     output.reserveCapacity(value.utf8.count + 2)
     for scalar in value.unicodeScalars {

@@ -1,4 +1,5 @@
 import Foundation
+import SidecarClient
 import TestSupport
 import Testing
 
@@ -35,6 +36,26 @@ enum SidecarExecutable {
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
   }
+
+  /// Starts `serve --config CONFIG` and connects once its socket answers; the caller stops the process.
+  static func serve(config: String, socketPath: String, standardError: FileHandle = .nullDevice) async throws
+    -> (Process, SidecarClient)
+  {
+    let process = Process()
+    process.executableURL = try #require(url, "build the session-sidecar executable first (swift build)")
+    process.arguments = ["serve", "--config", config]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = standardError
+    try process.run()
+    for _ in 0..<200 {
+      if let client = try? await SidecarClient.connect(socketPath: socketPath) { return (process, client) }
+      try await Task.sleep(for: .milliseconds(50))
+    }
+    process.terminate()
+    throw SidecarDidNotStart()
+  }
+
+  struct SidecarDidNotStart: Error {}
 
   /// Waits for a child process to exit without blocking a cooperative thread.
   static func waitForExit(_ process: Process) async throws {

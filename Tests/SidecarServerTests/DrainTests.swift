@@ -120,7 +120,6 @@ struct DrainTests {
   @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason), .timeLimit(.minutes(2)))
   func sigtermWithRequestsInFlightAnswersThemAndExitsZero() async throws {
     try await TestDatabase.with { db in
-      let binary = try #require(SidecarExecutable.url, "build the session-sidecar executable first (swift build)")
       let socketPath = TestSidecar.socketPath()
       let config = try SidecarExecutable.writeConfig(
         """
@@ -129,19 +128,9 @@ struct DrainTests {
         cookie: { domain: example.test }
         sidecar: { socketPath: \(socketPath), keyEncryptionKeyFile: \(SidecarExecutable.keyEncryptionKeyFile) }
         """)
-      let process = Process()
-      process.executableURL = binary
-      process.arguments = ["serve", "--config", config]
-      process.standardOutput = FileHandle.nullDevice
-      process.standardError = FileHandle.nullDevice
-      try process.run()
+      let (process, sidecar) = try await SidecarExecutable.serve(
+        config: config, socketPath: socketPath, standardError: FileHandle.nullDevice)
       defer { if process.isRunning { process.terminate() } }
-      var client: SidecarClient? = nil
-      for _ in 0..<200 where client == nil {
-        client = try? await SidecarClient.connect(socketPath: socketPath)
-        if client == nil { try await Task.sleep(for: .milliseconds(50)) }
-      }
-      let sidecar = try #require(client, "the sidecar did not start")
 
       // Forty requests in one write: the server reads them together. Once the first answer is back it is
       // working through what it has read; SIGTERM then.

@@ -11,7 +11,6 @@ struct ReloadAndLogTests {
   @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason), .timeLimit(.minutes(2)))
   func sighupChangesTheLogLevelAndEveryLineIsJSON() async throws {
     try await TestDatabase.with { db in
-      let binary = try #require(SidecarExecutable.url, "build the session-sidecar executable first (swift build)")
       let socketPath = TestSidecar.socketPath()
       func yaml(level: String, connections: Int) -> String {
         """
@@ -26,19 +25,9 @@ struct ReloadAndLogTests {
       let logPath = config + ".log"
       FileManager.default.createFile(atPath: logPath, contents: nil)
       let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-      let process = Process()
-      process.executableURL = binary
-      process.arguments = ["serve", "--config", config]
-      process.standardOutput = FileHandle.nullDevice
-      process.standardError = log
-      try process.run()
+      let (process, sidecar) = try await SidecarExecutable.serve(
+        config: config, socketPath: socketPath, standardError: log)
       defer { if process.isRunning { process.terminate() } }
-      var client: SidecarClient? = nil
-      for _ in 0..<200 where client == nil {
-        client = try? await SidecarClient.connect(socketPath: socketPath)
-        if client == nil { try await Task.sleep(for: .milliseconds(50)) }
-      }
-      let sidecar = try #require(client, "the sidecar did not start")
 
       // A bad frame logs at debug level: not shown at info.
       func sendBadFrame() async throws {

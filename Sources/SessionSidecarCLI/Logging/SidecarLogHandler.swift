@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SessionToken
 import Synchronization
 
 /// The level every logger of the process follows; SIGHUP changes it in a running sidecar.
@@ -66,22 +67,5 @@ struct SidecarLogHandler: LogHandler {
     Self.output.withLock { _ in FileHandle.standardError.write(Data(line.utf8)) }
   }
 
-  /// A JSON string literal: quotes, backslashes and control characters escaped.
-  static func quoted(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": result += "\\\""
-      case "\\": result += "\\\\"
-      case "\n": result += "\\n"
-      case "\r": result += "\\r"
-      case "\t": result += "\\t"
-      case let s where s.value < 0x20 || s.value == 0x7F:
-        let hex = String(s.value, radix: 16)
-        result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      default: result.unicodeScalars.append(scalar)
-      }
-    }
-    return result + "\""
-  }
+  static func quoted(_ text: String) -> String { JSONText.quoted(text) }
 }
