@@ -19,6 +19,7 @@
 #   BENCH_DB_CONNS=4         connections for create/refresh      BENCH_DB_INFLIGHT=16 in flight per connection
 #   BENCH_OPENSSL_SECONDS=3  `openssl speed -seconds`            BENCH_IDLE_WAIT=3   seconds before rss_mb_idle
 #   SIDECAR_BIN=path         use this sidecar binary instead of building one (`swift build -c release`)
+#   BENCH_EXTRA_YAML=text    more sidecar configuration, e.g. "sidecar.verifyCache.maxEntries: 0"
 #   BENCH_RUN_DIR=dir        working files (default bench/.run); BENCH_KEEP=1 keeps them and the database
 set -euo pipefail
 
@@ -184,7 +185,7 @@ export SIDECAR_BIN=$sidecar_bin
 # A fresh database each run: no sessions left from an earlier one.
 "$repo/scripts/test-sidecar.sh" drop "$sidecar_dir" >&2
 rm -f "$sidecar_dir/sidecar.log"
-SIDECAR_EXTRA_YAML='' "$repo/scripts/test-sidecar.sh" start "$sidecar_dir" >&2
+SIDECAR_EXTRA_YAML="${BENCH_EXTRA_YAML:-}" "$repo/scripts/test-sidecar.sh" start "$sidecar_dir" >&2
 say "sidecar $(sidecar_pid) on $sidecar_dir/sidecar.sock ($sidecar_bin)"
 sleep "$idle_wait"
 sidecar_alive
@@ -268,7 +269,8 @@ sidecar_alive
 # settings.env keeps the first start's extra YAML and wins over the environment: remove it to change it.
 "$repo/scripts/test-sidecar.sh" stop "$sidecar_dir" >&2
 rm -f "$sidecar_dir/settings.env"
-SIDECAR_EXTRA_YAML='tokens.accessToken.blacklisting: true' "$repo/scripts/test-sidecar.sh" start "$sidecar_dir" >&2
+SIDECAR_EXTRA_YAML="tokens.accessToken.blacklisting: true${BENCH_EXTRA_YAML:+
+$BENCH_EXTRA_YAML}" "$repo/scripts/test-sidecar.sh" start "$sidecar_dir" >&2
 "$sidecar_bin" config check --config "$sidecar_dir/sidecar.yaml" 2>&1 | grep -q '^ *blacklisting: true' ||
   die "blacklisting is not on in $sidecar_dir/sidecar.yaml"
 sleep 2 # the first revocation-log sync
