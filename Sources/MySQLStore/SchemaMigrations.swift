@@ -34,15 +34,24 @@ enum SchemaMigrations {
   @discardableResult
   static func migrate(_ connection: MariaDBConnection, tables: TableNames, logger: Logger) throws -> Int64 {
     try connection.run(createSchemaTable(tables.schema), operation: "create schema table")
-    // Sidecars starting together take turns: one applies the steps, the others then find nothing to do.
-    let lockName = String("session_sidecar:\(tables.schema)".prefix(64))
-    let locked = try connection.select("SELECT GET_LOCK(?, 30)", [.text(lockName)], operation: "schema lock")
-    guard try locked.first?.optionalInt(0) == 1 else {
-      throw StoreError.unavailable(
-        "another sidecar held the schema lock '\(lockName)' for 30 s: retry, or look for a stuck migration"
-      )
+    // Sidecars starting together take turns: one applies the steps, the others then find nothing to do. The lock
+    // is named for this database's tables (other databases on the server migrate independently), and each wait
+    // stays under the connection's 10 s read timeout; four waits before giving up.
+    let lockName = "CONCAT('session_sidecar:', LEFT(SHA2(CONCAT(DATABASE(), '.', ?), 256), 40))"
+    var locked = false
+    for _ in 0..<4 where !locked {
+      locked =
+        try connection.select("SELECT GET_LOCK(\(lockName), 8)", [.text(tables.schema)], operation: "schema lock")
+        .first?.optionalInt(0) == 1
     }
-    defer { _ = try? connection.select("SELECT RELEASE_LOCK(?)", [.text(lockName)], operation: "schema unlock") }
+    guard locked else {
+      throw StoreError.unavailable(
+        "another sidecar held the schema lock of '\(tables.schema)' for 32 s: retry, or look for a stuck migration")
+    }
+    defer {
+      _ = try? connection.select(
+        "SELECT RELEASE_LOCK(\(lockName))", [.text(tables.schema)], operation: "schema unlock")
+    }
 
     var current = try currentVersion(connection, tables: tables)
     guard current <= latest else {
