@@ -92,7 +92,7 @@ clang_module() { # name include-dir [umbrella-header-or-existing-modulemap] — 
     mkdir -p "$mods/maps/$name"
     map=$mods/maps/$name/module.modulemap
     printf 'module %s {\n  umbrella header "%s/%s.h"\n  export *\n}\n' "$name" "$include" "$name" >"$map.tmp"
-    cmp -s "$map.tmp" "$map" 2>/dev/null && rm "$map.tmp" || mv "$map.tmp" "$map"
+    if cmp -s "$map.tmp" "$map" 2>/dev/null; then rm "$map.tmp"; else mv "$map.tmp" "$map"; fi
   fi
   cmaps+=(-Xcc "-fmodule-map-file=$map" -Xcc -I -Xcc "$include")
 }
@@ -246,7 +246,9 @@ if grep -rqsE '^[[:space:]]*(@preconcurrency |public |internal |package )?import
 else
   echo '// SessionCore imports no Foundation'
 fi >"$core_imports.tmp"
-cmp -s "$core_imports.tmp" "$core_imports" 2>/dev/null && rm "$core_imports.tmp" || mv "$core_imports.tmp" "$core_imports"
+if cmp -s "$core_imports.tmp" "$core_imports" 2>/dev/null; then rm "$core_imports.tmp"; else
+  mv "$core_imports.tmp" "$core_imports"
+fi
 
 build_config_core() {
   # The configuration half of SessionCore alone (the rest needs the store, NIOPosix and swift-log); the
@@ -353,7 +355,8 @@ for target in $targets; do
   case $target in
     config | config_yaml)
       # The loader's keys and environment variables, read from its source so new keys are found at once.
-      grep -ohE '"[A-Za-z]+(\.[A-Za-z]+)+"|"[A-Z][A-Z_]{3,}"' "$src"/Sources/SessionCore/Config/*.swift | sort -u \
+      { grep -ohE '"[A-Za-z]+(\.[A-Za-z]+)+"|"[A-Z][A-Z_]{3,}"' "$src"/Sources/SessionCore/Config/*.swift || true; } \
+        | sort -u \
         | while IFS= read -r word; do
           if [ "$target" = config_yaml ]; then
             echo "$word" | tr -d '"' | tr '.' '\n' | sed 's/.*/"&:"/'
@@ -369,11 +372,11 @@ for target in $targets; do
   esac
   log=$out/logs/$target.log
   status=0
-  # shellcheck disable=SC2086
   # Inputs of findings still open (fuzz/<target>/crashes-found/) are seeds too: while a finding is open its
   # target fails at once, every run, instead of whenever the fuzzer happens to find it again.
   found=()
   [ -n "$(ls -A "fuzz/$target/crashes-found" 2>/dev/null)" ] && found=("fuzz/$target/crashes-found")
+  # shellcheck disable=SC2086
   "$out/bin/$target" "$work/corpus" "${found[@]}" "${dict[@]}" -max_total_time="$seconds" -print_final_stats=1 \
     -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$out/crashes/$target/" ${FUZZ_ARGS:-} >"$log" 2>&1 || status=$?
   executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -397,6 +400,7 @@ done
 echo "=== summary"
 printf '%s\n' "${summary[@]}"
 if [ ${#crashed[@]} -gt 0 ]; then
-  echo "fuzz.sh: crashes in: ${crashed[*]} (inputs under .build-fuzz/crashes/, logs under .build-fuzz/logs/)" >&2
+  where=${out#"$repo"/}
+  echo "fuzz.sh: crashes in: ${crashed[*]} (inputs under $where/crashes/, logs under $where/logs/)" >&2
   exit 1
 fi

@@ -24,9 +24,13 @@ public struct LoopbackAddress: Sendable, Equatable {
     default:
       let octets = host.split(separator: ".", omittingEmptySubsequences: false)
       guard octets.count == 4, octets[0] == "127",
-        octets.allSatisfy({ $0.count <= 3 && !$0.isEmpty && $0.allSatisfy(\.isASCII) && UInt8($0) != nil })
+        octets.allSatisfy({
+          !$0.isEmpty && $0.count <= 3 && $0.allSatisfy { $0 >= "0" && $0 <= "9" } && ($0 == "0" || $0.first != "0")
+            && UInt8($0) != nil
+        })
       else { return nil }
-      self.host = String(host)
+      // Plain decimal octets only: anything else ("127.0.0.08", "127.+1.0.1") would reach getaddrinfo as a name.
+      self.host = octets.map { String(UInt8($0)!) }.joined(separator: ".")
     }
     self.port = port
   }
