@@ -22,6 +22,8 @@
 #   BENCH_EXTRA_YAML=text    more sidecar configuration, e.g. "sidecar.verifyCache.maxEntries: 0"
 #   BENCH_RUN_DIR=dir        working files (default bench/.run); BENCH_KEEP=1 keeps them and the database
 set -euo pipefail
+# shellcheck source=lib/packages.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/packages.sh"
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bench=$repo/bench
@@ -45,27 +47,9 @@ die() {
   exit 1
 }
 
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo -n "$@"
-  else
-    die "need root to run: $*"
-  fi
-}
-
 # --- what it needs ---------------------------------------------------------------------------------------------
 install_packages() {
-  local missing=() p
-  for p in gcc make pkg-config libssl-dev libprotobuf-c-dev openssl; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  [ "${#missing[@]}" -eq 0 ] && return
-  say "installing ${missing[*]}"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" \
-    </dev/null >&2
+  ensure_packages gcc make pkg-config libssl-dev libprotobuf-c-dev openssl
 }
 
 # --- processes started here, stopped at exit -------------------------------------------------------------------

@@ -26,18 +26,15 @@ systemd_exposure_max=20
 cache=${CHECK_DEPLOY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/session-sidecar/check-deploy}
 venv="$cache/venv"
 log() { echo "check-deploy: $*"; }
+die() {
+  log "$*" >&2
+  exit 1
+}
+# shellcheck source=lib/packages.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/packages.sh"
 
 # --- install -------------------------------------------------------------------------------------------------
-missing=()
-for p in "${apt_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing Debian packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q </dev/null >/dev/null
-  apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null >/dev/null
-fi
+ensure_packages "${apt_packages[@]}" 2>/dev/null
 want="${pip_packages[*]}"
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.installed" 2>/dev/null)" != "$want" ]; then
   log "installing PyPI packages into $venv: $want"

@@ -36,6 +36,8 @@
 # Small on purpose (a Swift build shares the machine): 32M buffer pool, 32M gcache, 16M redo log and
 # innodb_flush_log_at_trx_commit=2 per node, ~100 MB RSS each.
 set -euo pipefail
+# shellcheck source=lib/packages.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/packages.sh"
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 command=${1:-}
@@ -99,20 +101,6 @@ else
   run_user=$(id -un)
 fi
 
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo -n "$@"
-  else
-    die "need root to run: $*"
-  fi
-}
-
-find_tool() {
-  command -v "$1" 2>/dev/null || { [ -x "/usr/sbin/$1" ] && echo "/usr/sbin/$1"; } || { [ -x "/usr/bin/$1" ] && echo "/usr/bin/$1"; } || true
-}
-
 install_packages() {
   local missing=()
   [ -n "$(find_tool mariadbd)" ] && [ -n "$(find_tool mariadb-install-db)" ] || missing+=(mariadb-server)
@@ -124,10 +112,7 @@ install_packages() {
   if [ "${#missing[@]}" -eq 0 ]; then
     return
   fi
-  say "installing ${missing[*]}"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-  # Package scripts may try to start the system service; the private cluster does not need it.
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null >&2
+  ensure_packages "${missing[@]}"
   [ -e "$provider" ] || die "galera-4 installed but $provider is missing"
 }
 

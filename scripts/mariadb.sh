@@ -10,6 +10,8 @@
 # $SIDECAR_MYSQL_EXTRA_ARGS is appended to mariadbd's arguments (the tests use it for --ssl-cert/--ssl-key).
 # Works as root in a fresh Debian 12 container and in CI (no stdin, no TTY). Idempotent.
 set -euo pipefail
+# shellcheck source=lib/packages.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/packages.sh"
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 command=${1:-}
@@ -41,34 +43,15 @@ if [ "${#socket}" -gt 107 ]; then
   die "socket path $socket is longer than 107 bytes: pass a shorter DIR"
 fi
 
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo -n "$@"
-  else
-    die "need root to run: $*"
-  fi
-}
-
-find_tool() {
-  # mariadbd lives in /usr/sbin, which is not on every PATH.
-  command -v "$1" 2>/dev/null || { [ -x "/usr/sbin/$1" ] && echo "/usr/sbin/$1"; } || { [ -x "/usr/bin/$1" ] && echo "/usr/bin/$1"; } || true
-}
-
 install_packages() {
   local missing=()
   [ -n "$(find_tool mariadbd)" ] && [ -n "$(find_tool mariadb-install-db)" ] || missing+=(mariadb-server)
   [ -n "$(find_tool mariadb)" ] && [ -n "$(find_tool mariadb-admin)" ] || missing+=(mariadb-client)
-  dpkg-query -W -f='${Status}' libmariadb-dev 2>/dev/null | grep -q "install ok installed" || missing+=(libmariadb-dev)
+  mapfile -t -O "${#missing[@]}" missing < <(missing_packages libmariadb-dev)
   if [ "${#missing[@]}" -eq 0 ]; then
     return
   fi
-  echo "mariadb.sh: installing ${missing[*]}" >&2
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-  # Package scripts may try to start the system service; the private server below does not need it.
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-    mariadb-server mariadb-client libmariadb-dev </dev/null >&2
+  ensure_packages "${missing[@]}"
 }
 
 is_running() {

@@ -11,6 +11,13 @@ enum ConfigFile {
   static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws
     -> SidecarConfig
   {
+    try loadWithKeys(path: path, environment: environment).config
+  }
+
+  /// The configuration and the file's own dotted keys (what SIGHUP compares to tell what changed).
+  static func loadWithKeys(
+    path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+  ) throws -> (config: SidecarConfig, fileKeys: [String: String]) {
     let text: String
     do {
       text = try String(contentsOfFile: path, encoding: .utf8)
@@ -19,7 +26,7 @@ enum ConfigFile {
     }
     let flat = try flatten(yaml: text, path: path)
     do {
-      return try ConfigLoader().load(file: flat, environment: environment)
+      return (try ConfigLoader().load(file: flat, environment: environment), flat)
     } catch {
       throw ReadError(description: error.problems.map { "\(path): \($0)" }.joined(separator: "\n"))
     }

@@ -22,11 +22,7 @@ final class ConfigReloader: Sendable {
     self.path = path
     self.sidecar = sidecar
     self.logger = logger
-    self.applied = Mutex((try? Self.read(path)) ?? [:])
-  }
-
-  private static func read(_ path: String) throws -> [String: String] {
-    try ConfigFile.flatten(yaml: String(contentsOfFile: path, encoding: .utf8), path: path)
+    self.applied = Mutex((try? ConfigFile.loadWithKeys(path: path).fileKeys) ?? [:])
   }
 
   /// Starts listening for SIGHUP; keep the returned source for as long as reloads should happen.
@@ -42,8 +38,7 @@ final class ConfigReloader: Sendable {
     let config: SidecarConfig
     let flat: [String: String]
     do {
-      config = try ConfigFile.load(path: path)
-      flat = try Self.read(path)
+      (config, flat) = try ConfigFile.loadWithKeys(path: path)
     } catch {
       logger.error("configuration not reloaded; the running one stays", metadata: ["reason": "\(error)"])
       return

@@ -4,8 +4,6 @@ import SwiftProtobuf
 /// The framing both sides share: a 4-byte unsigned big-endian length, then one protobuf message.
 public enum WireFraming {
   public static let lengthPrefixBytes = 4
-  /// The server's default cap on a request frame (`sidecar.maxFrameBytes`).
-  public static let defaultMaxRequestBytes = 4 << 20
   /// What a client accepts as one response: larger means the peer is not a sidecar.
   public static let maxResponseBytes = 64 << 20
 }

@@ -64,7 +64,7 @@ public final class Sidecar: Sendable {
     self.metrics = metrics
     self.readiness = Readiness(
       windowSeconds: config.sidecar.readinessDatabaseWindowSeconds, keyRing: keyRing, clock: clock)
-    let dispatcher = RequestDispatcher(service: service, clock: clock, readiness: readiness)
+    let dispatcher = RequestDispatcher(service: service, clock: clock, readiness: readiness, metrics: metrics)
     let watchers = self.watchers
     self.readOnlySocketServer = config.sidecar.readOnlySocketPath.map {
       SocketServer(

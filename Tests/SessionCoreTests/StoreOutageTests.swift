@@ -25,7 +25,7 @@ struct StoreOutageTests {
     h.store.simulateOutage(.unavailable("connection refused"))
 
     #expect(verifiedView(h.verify(created.accessToken)) != nil)
-    #expect(await !h.service.databaseReachable())
+    await #expect(throws: StoreError.self) { try await h.database.run { try $0.ping() } }
     await expectUnavailable({ _ = try await h.service.createSession(CreateSessionInput(userID: "u")) }, "create")
     await expectUnavailable(
       { _ = try await h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "") }, "refresh")
@@ -43,7 +43,7 @@ struct StoreOutageTests {
     await expectUnavailable({ _ = try await h.service.sessionIsLive(handle: created.handle) }, "session is live")
 
     h.store.simulateOutage(nil)
-    #expect(await h.service.databaseReachable())
+    try await h.database.run { try $0.ping() }
     #expect(try await h.service.getSession(handle: created.handle).userID == "user-1")
     #expect(refreshed(try await h.service.refreshSession(refreshToken: created.refreshToken, antiCsrfToken: "")) != nil)
   }

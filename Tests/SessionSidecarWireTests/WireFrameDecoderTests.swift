@@ -56,7 +56,7 @@ struct WireFrameDecoderTests {
     request.id = 7
     request.verifySession.accessToken = "header.payload.signature"
     var framed = try request.framed()
-    var decoder = WireFrameDecoder(maxFrameBytes: WireFraming.defaultMaxRequestBytes)
+    var decoder = WireFrameDecoder(maxFrameBytes: 1 << 20)
     guard case .message(let body) = decoder.next(&framed) else {
       Issue.record("no frame decoded")
       return

@@ -13,7 +13,7 @@ struct BadInputTests {
 
   @Test func zeroLengthFrameIsAnsweredAndTheConnectionClosed() async throws {
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db) { sidecars in
+      try await withTestSidecar(store: db) { sidecars in
         let bystander = try await sidecars[0].connect()
         let client = try await sidecars[0].connect()
         try await client.sendRaw([0, 0, 0, 0])
@@ -32,7 +32,7 @@ struct BadInputTests {
 
   @Test func oversizedLengthIsRefusedBeforeReadingTheBody() async throws {
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db) { sidecars in
+      try await withTestSidecar(store: db) { sidecars in
         let client = try await sidecars[0].connect()
         try await client.sendRaw([0x7F, 0xFF, 0xFF, 0xFF, 1, 2, 3])
         let response = try await client.awaitResponse(id: 0)
@@ -48,7 +48,7 @@ struct BadInputTests {
 
   @Test func undecodableFramesAndUnknownCallsKeepTheConnection() async throws {
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db) { sidecars in
+      try await withTestSidecar(store: db) { sidecars in
         let client = try await sidecars[0].connect()
         // 0xFF is a field key with wire type 7, which does not exist.
         try await client.sendRaw(Self.frame([0xFF, 0xFF, 0xFF]))
@@ -75,7 +75,7 @@ struct BadInputTests {
 
   @Test func pipelinedRequestsAllGetTheirOwnResponses() async throws {
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db, adjust: { $0.sidecar.maxInFlightPerConnection = 4 }) {
+      try await withTestSidecar(store: db, adjust: { $0.sidecar.maxInFlightPerConnection = 4 }) {
         sidecars in
         let client = try await sidecars[0].connect()
         let token = try await client.call(Call.create(user: "p")).createSession.accessToken.token
@@ -110,7 +110,7 @@ struct BadInputTests {
 struct RequestIDTests {
   @Test func idZeroIsReservedForConnectionErrors() async throws {
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db) { sidecars in
+      try await withTestSidecar(store: db) { sidecars in
         let client = try await sidecars[0].connect()
         // id 0 (absent) and a Health call (field 21, length 0).
         try await client.sendRaw(BadInputTests.frame([0xAA, 0x01, 0x00]))

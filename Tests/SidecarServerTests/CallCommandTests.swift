@@ -8,29 +8,12 @@ struct CallCommandTests {
   /// Runs the executable with `SESSION_SIDECAR_SOCKET` set; returns status, standard output and standard error.
   static func run(_ arguments: [String], socket: String) async throws -> (Int32, String, String) {
     let binary = try #require(SidecarExecutable.url, "build the session-sidecar executable first (swift build)")
-    return try await onOwnThread { try runBlocking(binary, arguments, socket: socket) }
-  }
-
-  private static func runBlocking(_ binary: URL, _ arguments: [String], socket: String) throws -> (
-    Int32, String, String
-  ) {
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
-    process.environment = ["SESSION_SIDECAR_SOCKET": socket]
-    let (output, errors) = (Pipe(), Pipe())
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let out = output.fileHandleForReading.readDataToEndOfFile()
-    let err = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    return try await SidecarExecutable.runCapturing(binary, arguments, environment: ["SESSION_SIDECAR_SOCKET": socket])
   }
 
   @Test func callSendsAnyMethodByEitherNameAndPrintsJSON() async throws {
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db) { sidecars in
+      try await withTestSidecar(store: db) { sidecars in
         let socket = sidecars[0].socketPath
         let (status, out, _) = try await Self.run(
           ["call", "CreateSession", "--json", #"{"user_id": "cli-user", "session_data_json": "{\"a\":1}"}"#],
@@ -62,7 +45,7 @@ struct CallCommandTests {
 
   @Test func aFailedCallIsOneLineOnStandardErrorAndExitStatusOne() async throws {
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db) { sidecars in
+      try await withTestSidecar(store: db) { sidecars in
         let socket = sidecars[0].socketPath
         let (status, out, err) = try await Self.run(
           ["call", "GetSession", "--json", #"{"session_handle": "missing"}"#], socket: socket)
@@ -82,7 +65,7 @@ struct CallCommandTests {
 
   @Test func healthIsAProbe() async throws {
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db) { sidecars in
+      try await withTestSidecar(store: db) { sidecars in
         let (status, out, _) = try await Self.run(["health"], socket: sidecars[0].socketPath)
         #expect(status == 0)
         #expect(out.contains("serving: true"))

@@ -18,23 +18,33 @@ enum SidecarExecutable {
   /// Runs the executable (on a thread of its own) and returns its exit status and standard error.
   static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (Int32, String) {
     let binary = try #require(url, "build the session-sidecar executable first (swift build)")
-    return try await onOwnThread { try runBlocking(binary, arguments, environment: environment) }
+    let (status, _, errors) = try await runCapturing(binary, arguments, environment: environment)
+    return (status, errors)
   }
 
-  private static func runBlocking(_ binary: URL, _ arguments: [String], environment: [String: String]) throws
-    -> (Int32, String)
+  /// Runs the executable on a thread of its own; returns its exit status, standard output and standard error
+  /// (captured in files, so neither stream can fill a pipe and stall the other).
+  static func runCapturing(_ binary: URL, _ arguments: [String], environment: [String: String]) async throws
+    -> (Int32, String, String)
   {
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
-    process.environment = environment
-    let errors = Pipe()
-    process.standardError = errors
-    process.standardOutput = Pipe()
-    try process.run()
-    let data = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    try await onOwnThread {
+      let base = NSTemporaryDirectory() + "sidecar-cli-\(UInt32.random(in: 0...UInt32.max))"
+      let (outPath, errPath) = (base + ".out", base + ".err")
+      defer { for path in [outPath, errPath] { try? FileManager.default.removeItem(atPath: path) } }
+      for path in [outPath, errPath] { FileManager.default.createFile(atPath: path, contents: nil) }
+      let process = Process()
+      process.executableURL = binary
+      process.arguments = arguments
+      process.environment = environment
+      process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+      process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+      try process.run()
+      process.waitUntilExit()
+      return (
+        process.terminationStatus, try String(contentsOfFile: outPath, encoding: .utf8),
+        try String(contentsOfFile: errPath, encoding: .utf8)
+      )
+    }
   }
 
   /// Starts `serve --config CONFIG` and connects once its socket answers; the caller stops the process.
@@ -125,16 +135,10 @@ struct CommandLineTests {
     let path = try SidecarExecutable.writeConfig(
       Self.config(host: "127.0.0.1", port: 3306, user: "u", password: "file-secret", database: "d"))
     let binary = try #require(SidecarExecutable.url)
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = ["config", "check", "--config", path]
-    process.environment = ["ACCESS_TOKEN_VALIDITY": "120", "MYSQL_PASSWORD": "env-secret"]
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0)
+    let (status, text, _) = try await SidecarExecutable.runCapturing(
+      binary, ["config", "check", "--config", path],
+      environment: ["ACCESS_TOKEN_VALIDITY": "120", "MYSQL_PASSWORD": "env-secret"])
+    #expect(status == 0)
     #expect(text.contains("validity: 120  # seconds"))
     #expect(text.contains(#"password: "********""#))
     #expect(!text.contains("secret"))
@@ -180,7 +184,7 @@ struct KeysCommandTests {
         CommandLineTests.config(
           host: server.host, port: server.port, user: server.user, password: server.password, database: db.name))
       // A running sidecar makes the first keys; the command line works on the same database.
-      try await TestSidecar.withSidecars(database: db) { _ in }
+      try await withTestSidecar(store: db) { _ in }
       let before = try db.connect().signingKeys().filter { $0.kind == .dynamic }.count
 
       let (status, errors) = try await SidecarExecutable.run(["keys", "rotate", "--config", path])

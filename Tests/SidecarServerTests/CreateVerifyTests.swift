@@ -8,7 +8,7 @@ import Testing
 struct CreateVerifyTests {
   @Test func createdSessionVerifies() async throws {
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db) { sidecars in
+      try await withTestSidecar(store: db) { sidecars in
         let client = try await sidecars[0].connect()
         let created = try await client.call(Call.create(user: "user-1", payload: #"{"role":"admin","n":[1,2]}"#))
         #expect(created.status.code == .ok)
@@ -46,7 +46,7 @@ struct CreateVerifyTests {
 
   @Test func cookiesAreReadyToSend() async throws {
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db) { sidecars in
+      try await withTestSidecar(store: db) { sidecars in
         let client = try await sidecars[0].connect()
         let created = try await client.call(Call.create(user: "u")).createSession
         let cookies = Dictionary(uniqueKeysWithValues: created.cookies.map { ($0.name, $0) })
@@ -69,7 +69,7 @@ struct CreateVerifyTests {
 
   @Test func expiredTokenAsksForRefreshAndForgeriesAreRefused() async throws {
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db, adjust: { $0.accessToken.validitySeconds = 60 }) { sidecars in
+      try await withTestSidecar(store: db, adjust: { $0.accessToken.validitySeconds = 60 }) { sidecars in
         let client = try await sidecars[0].connect()
         let token = try await client.call(Call.create(user: "u")).createSession.accessToken.token
         var parts = token.split(separator: ".").map(String.init)
@@ -97,7 +97,7 @@ struct CreateVerifyTests {
 
   @Test func staticKeySessionsAndPublishedKeysVerifyOffline() async throws {
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db) { sidecars in
+      try await withTestSidecar(store: db) { sidecars in
         let client = try await sidecars[0].connect()
         let dynamicToken = try await client.call(Call.create(user: "u")).createSession.accessToken.token
         let staticToken = try await client.call(Call.create(user: "u", staticKey: true)).createSession.accessToken.token
@@ -133,7 +133,7 @@ struct CreateVerifyTests {
 
   @Test func healthReportsTheDatabase() async throws {
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db) { sidecars in
+      try await withTestSidecar(store: db) { sidecars in
         let client = try await sidecars[0].connect()
         let health = try await client.call(Call.health)
         #expect(health.status.code == .ok)
@@ -145,7 +145,7 @@ struct CreateVerifyTests {
 
   @Test func invalidArgumentsGetClearStatuses() async throws {
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db) { sidecars in
+      try await withTestSidecar(store: db) { sidecars in
         let client = try await sidecars[0].connect()
         let cases: [(WireRequest, String)] = [
           (Call.create(user: ""), "user_id is empty"),

@@ -59,7 +59,7 @@ struct DatabaseOutageTests {
       server: TestMySQLServer(host: "127.0.0.1", port: mariadb.port, user: server.user, password: server.password),
       name: "sidecar_test_outage")
     try database.admin("CREATE DATABASE IF NOT EXISTS sidecar_test_outage")
-    try await TestSidecar.withSidecars(database: database) { sidecars in
+    try await withTestSidecar(store: database) { sidecars in
       let client = try await sidecars[0].connect()
       let created = try await client.call(Call.create(user: "outage")).createSession
 
@@ -92,7 +92,7 @@ struct CleanupTests {
   @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
   func expiredSessionsAreDeletedOnceAcrossSidecars() async throws {
     try await TestDatabase.with { db in
-      try await TestSidecar.withSidecars(2, database: db, adjust: { $0.refreshToken.validityMinutes = 60 }) {
+      try await withTestSidecar(2, store: db, adjust: { $0.refreshToken.validityMinutes = 60 }) {
         sidecars in
         let client = try await sidecars[0].connect()
         var handles: [String] = []

@@ -11,7 +11,7 @@ struct KeyPublishingTests {
     try await InMemoryTestStore.with { db in
       let jwksPath = NSTemporaryDirectory() + "sidecar-jwks-\(UInt32.random(in: 0...UInt32.max)).json"
       defer { try? FileManager.default.removeItem(atPath: jwksPath) }
-      try await TestSidecar.withSidecars(database: db, adjust: { $0.sidecar.jwksFile = jwksPath }) { sidecars in
+      try await withTestSidecar(store: db, adjust: { $0.sidecar.jwksFile = jwksPath }) { sidecars in
         let sidecar = sidecars[0]
         let client = try await sidecar.connect()
         var updates = try await client.watchSigningKeys().makeAsyncIterator()
@@ -66,7 +66,7 @@ struct JWKSFileTests {
     let path = directory + "/jwks.json"
     try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: victim)
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db, adjust: { $0.sidecar.jwksFile = path }) { _ in
+      try await withTestSidecar(store: db, adjust: { $0.sidecar.jwksFile = path }) { _ in
         #expect(try String(contentsOfFile: victim, encoding: .utf8) == "do not overwrite")
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect(attributes[.type] as? FileAttributeType == .typeRegular)

@@ -10,7 +10,7 @@ struct LifecycleTests {
   @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
   func refreshRotatesAndReuseOfAnOlderTokenIsTheft() async throws {
     try await TestDatabase.with { db in
-      try await TestSidecar.withSidecars(database: db) { sidecars in
+      try await withTestSidecar(store: db) { sidecars in
         let client = try await sidecars[0].connect()
         let created = try await client.call(Call.create(user: "alice", payload: #"{"tier":"gold"}"#)).createSession
         let first = created.refreshToken.token
@@ -49,7 +49,7 @@ struct LifecycleTests {
     async throws
   {
     try await TestDatabase.with { db in
-      try await TestSidecar.withSidecars(database: db) { sidecars in
+      try await withTestSidecar(store: db) { sidecars in
         let client = try await sidecars[0].connect()
         let created = try await client.call(Call.create(user: "bob", antiCsrf: true)).createSession
         #expect(!created.antiCsrfToken.isEmpty)
@@ -74,7 +74,7 @@ struct LifecycleTests {
   @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
   func sessionDataAndPayloadCanBeReadAndChanged() async throws {
     try await TestDatabase.with { db in
-      try await TestSidecar.withSidecars(database: db) { sidecars in
+      try await withTestSidecar(store: db) { sidecars in
         let client = try await sidecars[0].connect()
         let created = try await client.call(Call.create(user: "carol", data: #"{"cart":3}"#)).createSession
         let handle = created.session.handle
@@ -116,7 +116,7 @@ struct LifecycleTests {
     async throws
   {
     try await TestDatabase.with { db in
-      try await TestSidecar.withSidecars(database: db) { sidecars in
+      try await withTestSidecar(store: db) { sidecars in
         let client = try await sidecars[0].connect()
         var handles: [String] = []
         for _ in 0..<3 { handles.append(try await client.call(Call.create(user: "dave")).createSession.session.handle) }
@@ -137,7 +137,7 @@ struct LifecycleTests {
   @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
   func checkDatabaseRefusesARevokedSessionsToken() async throws {
     try await TestDatabase.with { db in
-      try await TestSidecar.withSidecars(database: db) { sidecars in
+      try await withTestSidecar(store: db) { sidecars in
         let client = try await sidecars[0].connect()
         let created = try await client.call(Call.create(user: "erin")).createSession
         #expect(
@@ -157,8 +157,8 @@ struct LifecycleTests {
   @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
   func aRevocationOnOneSidecarIsEnforcedOnTheOther() async throws {
     try await TestDatabase.with { db in
-      try await TestSidecar.withSidecars(
-        2, database: db,
+      try await withTestSidecar(
+        2, store: db,
         adjust: {
           $0.accessToken.blacklisting = true
           $0.accessToken.revocationSyncIntervalMs = 100
@@ -188,7 +188,7 @@ struct LifecycleTests {
   @Test(.enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
   func concurrentRefreshesAcrossTwoSidecarsYieldOneRotation() async throws {
     try await TestDatabase.with { db in
-      try await TestSidecar.withSidecars(2, database: db) { sidecars in
+      try await withTestSidecar(2, store: db) { sidecars in
         let a = try await sidecars[0].connect()
         let b = try await sidecars[1].connect()
         let created = try await a.call(Call.create(user: "gina")).createSession

@@ -17,7 +17,7 @@ import Testing
 struct LimitsAndAccessTests {
   @Test func connectionsBeyondTheLimitGetAnErrorAndTheOthersAreServed() async throws {
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db, adjust: { $0.sidecar.maxConnections = 2 }) { sidecars in
+      try await withTestSidecar(store: db, adjust: { $0.sidecar.maxConnections = 2 }) { sidecars in
         let first = try await sidecars[0].connect()
         let second = try await sidecars[0].connect()
         #expect(try await first.health().serving)
@@ -36,7 +36,7 @@ struct LimitsAndAccessTests {
   @Test(.timeLimit(.minutes(3)))
   func idleConnectionsAndHalfSentFramesAreClosedButKeyStreamsStay() async throws {
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db, adjust: { $0.sidecar.idleTimeoutSeconds = 1 }) { sidecars in
+      try await withTestSidecar(store: db, adjust: { $0.sidecar.idleTimeoutSeconds = 1 }) { sidecars in
         let watcher = try await sidecars[0].connect()
         var keys = try await watcher.watchSigningKeys().makeAsyncIterator()
         #expect(try await keys.next() != nil)
@@ -53,7 +53,7 @@ struct LimitsAndAccessTests {
 
   @Test func oneRevokeNamesAtMostTheConfiguredNumberOfHandles() async throws {
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db, adjust: { $0.sidecar.maxRevokeHandles = 2 }) { sidecars in
+      try await withTestSidecar(store: db, adjust: { $0.sidecar.maxRevokeHandles = 2 }) { sidecars in
         let client = try await sidecars[0].connect()
         await #expect(throws: SidecarCallError.self) {
           _ = try await client.revokeSessions(handles: ["a", "b", "c"])
@@ -70,7 +70,7 @@ struct LimitsAndAccessTests {
   @Test func theLargestLegitimateRequestFitsTheDefaultFrameLimit() async throws {
     #expect(SidecarConfig().sidecar.maxFrameBytes == 256 * 1024)
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db) { sidecars in
+      try await withTestSidecar(store: db) { sidecars in
         let client = try await sidecars[0].connect()
         let big = #"{"blob":""# + String(repeating: "x", count: 64 * 1024 - 12) + #""}"#
         let created = try await client.createSession(
@@ -84,7 +84,7 @@ struct LimitsAndAccessTests {
   @Test func aPeerOutsideTheAllowListsIsRefusedAndOneInsideIsServed() async throws {
     let me = getuid()
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db, adjust: { $0.sidecar.allowedUIDs = [me &+ 1] }) { sidecars in
+      try await withTestSidecar(store: db, adjust: { $0.sidecar.allowedUIDs = [me &+ 1] }) { sidecars in
         let client = try await sidecars[0].connect()
         let refused = try await client.awaitResponse(id: 0)
         #expect(refused.status.code == .permissionDenied)
@@ -92,7 +92,7 @@ struct LimitsAndAccessTests {
       }
     }
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db, adjust: { $0.sidecar.allowedUIDs = [me] }) { sidecars in
+      try await withTestSidecar(store: db, adjust: { $0.sidecar.allowedUIDs = [me] }) { sidecars in
         let client = try await sidecars[0].connect()
         #expect(try await client.health().serving)
         await client.close()
@@ -103,8 +103,8 @@ struct LimitsAndAccessTests {
   @Test func theReadOnlySocketVerifiesButCreatesAndRevokesNothing() async throws {
     let readOnlyPath = TestSidecar.socketPath()
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(
-        database: db,
+      try await withTestSidecar(
+        store: db,
         adjust: {
           $0.sidecar.readOnlySocketPath = readOnlyPath
           $0.sidecar.socketGroup = String(getgid())

@@ -30,7 +30,7 @@ struct ObservabilityTests {
   @Test func metricsCountRequestsByCallAndOutcome() async throws {
     let port = Self.port()
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db, adjust: { $0.sidecar.httpAddress = "127.0.0.1:\(port)" }) {
+      try await withTestSidecar(store: db, adjust: { $0.sidecar.httpAddress = "127.0.0.1:\(port)" }) {
         sidecars in
         let client = try await sidecars[0].connect()
         let created = try await client.createSession(userID: "metrics-user")
@@ -53,7 +53,7 @@ struct ObservabilityTests {
   @Test func readinessFollowsTheDatabaseAndTheKeys() async throws {
     let port = Self.port()
     let store = InMemoryTestStore()
-    try await TestSidecar.withSidecars(database: store, adjust: { $0.sidecar.httpAddress = "127.0.0.1:\(port)" }) {
+    try await withTestSidecar(store: store, adjust: { $0.sidecar.httpAddress = "127.0.0.1:\(port)" }) {
       sidecars in
       let base = "http://127.0.0.1:\(port)"
       #expect(try await httpGet(base + "/healthz").0 == 200)
@@ -78,8 +78,8 @@ struct ForwardAuthTests {
   @Test func aValidSessionPassesWithItsUserAndClaimsAndOthersAreRefused() async throws {
     let port = ObservabilityTests.port()
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(
-        database: db,
+      try await withTestSidecar(
+        store: db,
         adjust: {
           $0.sidecar.httpAddress = "127.0.0.1:\(port)"
           $0.accessToken.validitySeconds = 60
@@ -122,7 +122,7 @@ struct ForwardAuthTests {
   @Test func antiCsrfIsCheckedForUnsafeOriginalMethods() async throws {
     let port = ObservabilityTests.port()
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db, adjust: { $0.sidecar.httpAddress = "127.0.0.1:\(port)" }) {
+      try await withTestSidecar(store: db, adjust: { $0.sidecar.httpAddress = "127.0.0.1:\(port)" }) {
         sidecars in
         let url = "http://127.0.0.1:\(port)/auth/verify"
         let client = try await sidecars[0].connect()

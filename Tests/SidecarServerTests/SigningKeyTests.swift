@@ -20,8 +20,8 @@ struct SigningKeyTests {
       retentionMarginMs: 5_000)
     let clock = TestClock(nowMs: 1_800_000_000_000)
     try await TestDatabase.with { db in
-      try await TestSidecar.withSidecars(
-        4, database: db, clock: clock, keyPolicy: policy, adjust: { $0.accessToken.validitySeconds = 30 }
+      try await withTestSidecar(
+        4, store: db, clock: clock, keyPolicy: policy, adjust: { $0.accessToken.validitySeconds = 30 }
       ) { sidecars in
         var clients: [SidecarClient] = []
         for s in sidecars { clients.append(try await s.connect()) }
@@ -65,7 +65,7 @@ struct SigningKeyTests {
   func privateKeysAreSealedAtRestWithAKeyEncryptionKey() async throws {
     try await TestDatabase.with { db in
       let sealer = try PrivateKeySealer(keyEncryptionKey: SecureRandom.bytes(32))
-      try await TestSidecar.withSidecars(database: db, sealer: sealer) { sidecars in
+      try await withTestSidecar(store: db, sealer: sealer) { sidecars in
         let client = try await sidecars[0].connect()
         let created = try await client.call(Call.create(user: "sealed"))
         #expect(created.status.code == .ok)
@@ -88,7 +88,7 @@ struct SigningKeyTests {
     defer { try? FileManager.default.removeItem(atPath: path) }
     try RSAPrivateKey.generate().pkcs8PEM().write(toFile: path, atomically: true, encoding: .utf8)
     try await TestDatabase.with { db in
-      try await TestSidecar.withSidecars(database: db, adjust: { $0.accessToken.signingKeyFile = path }) {
+      try await withTestSidecar(store: db, adjust: { $0.accessToken.signingKeyFile = path }) {
         sidecars in
         let client = try await sidecars[0].connect()
         let first = try await client.call(Call.create(user: "u")).createSession.accessToken.token

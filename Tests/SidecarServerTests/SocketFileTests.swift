@@ -8,7 +8,7 @@ import Testing
 struct SocketFileTests {
   @Test func itHasTheConfiguredModeAndALiveOneIsNotTakenOver() async throws {
     try await InMemoryTestStore.with { db in
-      try await TestSidecar.withSidecars(database: db, adjust: { $0.sidecar.socketMode = 0o600 }) { sidecars in
+      try await withTestSidecar(store: db, adjust: { $0.sidecar.socketMode = 0o600 }) { sidecars in
         let path = sidecars[0].socketPath
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect((attributes[.posixPermissions] as? NSNumber)?.uint16Value == 0o600)

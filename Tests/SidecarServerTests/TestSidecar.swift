@@ -71,44 +71,46 @@ struct TestSidecar: Sendable {
     "/tmp/sidecar-test-\(UInt32.random(in: 0...UInt32.max)).sock"
   }
 
-  /// Starts sidecars sharing `database` (one store each, as separate processes would have), runs `body`, stops them.
-  static func withSidecars(
-    _ count: Int = 1, database: some TestStoreProvider, clock: TestClock = TestClock(nowMs: SystemClock().nowMs()),
-    keyPolicy: SigningKeyPolicy? = nil, sealer: PrivateKeySealer = PrivateKeySealer(),
-    adjust: @escaping (inout SidecarConfig) -> Void = { _ in },
-    _ body: ([TestSidecar]) async throws -> Void
-  ) async throws {
-    var sidecars: [TestSidecar] = []
-    for _ in 0..<count {
-      let path = socketPath()
-      let config = Self.config(database: database, socketPath: path, adjust)
-      var logger = Logger(label: "test-sidecar")
-      logger.logLevel = .warning
-      let sidecar = Sidecar(
-        config: config, database: try await database.makeDatabase(), clock: clock, logger: logger,
-        keyPolicy: keyPolicy, sealer: sealer)
-      try await sidecar.prepare()
-      sidecars.append(TestSidecar(sidecar: sidecar, socketPath: path, clock: clock))
-    }
-    try await withThrowingTaskGroup(of: Void.self) { group in
-      for s in sidecars {
-        group.addTask { try await s.sidecar.run(cleanup: nil, signals: []) }
-        try await s.sidecar.waitUntilListening()
-      }
-      // Stopped as SIGTERM stops them: drained, then the database closed.
-      do {
-        try await body(sidecars)
-      } catch {
-        for s in sidecars { await s.sidecar.shutdown() }
-        throw error
-      }
-      for s in sidecars { await s.sidecar.shutdown() }
-    }
-  }
-
   func connect() async throws -> SidecarClient {
     // A generous timeout: tests assert behaviour, not speed, and CI machines are busy.
     try await SidecarClient.connect(socketPath: socketPath, defaultTimeout: .seconds(120))
+  }
+}
+
+/// The socket-level test harness: starts `count` sidecars sharing `store` (a database of one test, or one in-memory
+/// store for tests that need no SQL), each with a store of its own as separate processes would have, runs `body`,
+/// then stops them as SIGTERM does.
+func withTestSidecar(
+  _ count: Int = 1, store: some TestStoreProvider, clock: TestClock = TestClock(nowMs: SystemClock().nowMs()),
+  keyPolicy: SigningKeyPolicy? = nil, sealer: PrivateKeySealer = PrivateKeySealer(),
+  adjust: @escaping (inout SidecarConfig) -> Void = { _ in },
+  _ body: ([TestSidecar]) async throws -> Void
+) async throws {
+  var sidecars: [TestSidecar] = []
+  for _ in 0..<count {
+    let path = TestSidecar.socketPath()
+    let config = TestSidecar.config(database: store, socketPath: path, adjust)
+    var logger = Logger(label: "test-sidecar")
+    logger.logLevel = .warning
+    let sidecar = Sidecar(
+      config: config, database: try await store.makeDatabase(), clock: clock, logger: logger,
+      keyPolicy: keyPolicy, sealer: sealer)
+    try await sidecar.prepare()
+    sidecars.append(TestSidecar(sidecar: sidecar, socketPath: path, clock: clock))
+  }
+  try await withThrowingTaskGroup(of: Void.self) { group in
+    for s in sidecars {
+      group.addTask { try await s.sidecar.run(cleanup: nil, signals: []) }
+      try await s.sidecar.waitUntilListening()
+    }
+    // Stopped as SIGTERM stops them: drained, then the database closed.
+    do {
+      try await body(sidecars)
+    } catch {
+      for s in sidecars { await s.sidecar.shutdown() }
+      throw error
+    }
+    for s in sidecars { await s.sidecar.shutdown() }
   }
 }
 

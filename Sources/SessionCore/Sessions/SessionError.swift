@@ -16,8 +16,8 @@ public enum SessionError: Error, Sendable, Equatable, CustomStringConvertible {
   case databaseFailed(String)
   /// OpenSSL could not sign.
   case signingFailed(String)
-  /// A configured limit was reached (handles per call, database calls waiting); the caller may retry later.
-  case limitReached(String)
+  /// A configured limit was reached; the caller may retry later (or send less).
+  case limitReached(SessionLimit)
 
   public var description: String {
     switch self {
@@ -28,7 +28,22 @@ public enum SessionError: Error, Sendable, Equatable, CustomStringConvertible {
     case .databaseUnavailable(let message): "database unavailable: \(message)"
     case .databaseFailed(let message): message
     case .signingFailed(let message): "signing failed: \(message)"
-    case .limitReached(let message): message
+    case .limitReached(let limit): limit.description
+    }
+  }
+}
+
+/// The limits a session call can reach, each named by its configuration key.
+public enum SessionLimit: Sendable, Equatable, CustomStringConvertible {
+  case revokeHandles(requested: Int, limit: Int)
+  case queuedDatabaseCalls(limit: Int)
+
+  public var description: String {
+    switch self {
+    case .revokeHandles(let requested, let limit):
+      "RevokeSessions names \(requested) session handles; at most \(limit) per call (sidecar.maxRevokeHandles)"
+    case .queuedDatabaseCalls(let limit):
+      "\(limit) database calls are already waiting (sidecar.maxQueuedDatabaseCalls); retry later"
     }
   }
 }

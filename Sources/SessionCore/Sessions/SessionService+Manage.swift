@@ -5,9 +5,7 @@ extension SessionService {
   /// RevokeSessions by handles: deletes them and logs the revocations for every sidecar.
   public func revokeSessions(handles: [String]) async throws(SessionError) -> [String] {
     guard handles.count <= config.sidecar.maxRevokeHandles else {
-      throw .limitReached(
-        "RevokeSessions names \(handles.count) session handles; at most \(config.sidecar.maxRevokeHandles) per call "
-          + "(sidecar.maxRevokeHandles)")
+      throw .limitReached(.revokeHandles(requested: handles.count, limit: config.sidecar.maxRevokeHandles))
     }
     for handle in handles { try Self.requireHandle(handle) }
     return try await revoke { store, now, expiry in
@@ -29,8 +27,8 @@ extension SessionService {
   ) async throws(SessionError)
     -> [String]
   {
-    let expiry = revocationExpiry
     let now = clock.nowMs()
+    let expiry = revocationExpiry(nowMs: now)
     let revoked = try await withStore { try delete($0, now, expiry) }
     guard !revoked.isEmpty else { return revoked }
     revocations.insert(revoked, expiresAtMs: expiry)

@@ -38,23 +38,18 @@ extension SessionService {
             return (.keep, .unauthorised(reason: "anti-CSRF token missing or wrong"))
           }
           record.expiresAtMs = now + config.refreshTokenValidityMs
-          let current: RefreshToken
-          let parent: RefreshToken
+          // Rotating moves to the next generation; the previous token inside the grace period gets the current
+          // generation's token again: the answer the first refresh gave.
+          if decision == .rotate { record.refreshGeneration += 1 }
+          let current = derivedRefreshToken(record)
           if decision == .rotate {
-            record.refreshGeneration += 1
-            current = derivedRefreshToken(record)
             record.previousRefreshTokenHash2 = record.refreshTokenHash2
             record.rotatedAtMs = now
             record.refreshTokenHash2 = current.hash2
-            parent = presented
-          } else {
-            // The previous token inside the grace period: the answer the first refresh gave, again.
-            current = derivedRefreshToken(record)
-            parent = presented
           }
           let (accessToken, view) = try signAccessToken(
             session: record, customClaimsJSON: record.accessTokenPayloadJSON, refreshTokenHash1: current.hash1,
-            parentRefreshTokenHash1: parent.hash1, nowMs: now)
+            parentRefreshTokenHash1: presented.hash1, nowMs: now)
           record.lastAccessTokenExpiresAtMs = max(record.lastAccessTokenExpiresAtMs, accessToken.expiresAtMs)
           let refreshToken = IssuedToken(token: current.text, expiresAtMs: record.expiresAtMs)
           return (

@@ -10,8 +10,6 @@ import Synchronization
 public final class SessionService: Sendable {
   public static let maxUserIDBytes = 255
   public static let maxJSONBytes = 64 * 1024
-  /// How long after the last access token of a revoked session could expire its revocation is kept.
-  static let revocationMarginMs: Int64 = 60_000
 
   let config: SidecarConfig
   let database: SessionDatabase
@@ -50,11 +48,6 @@ public final class SessionService: Sendable {
       domain: config.cookie.domain, secure: config.cookie.secure, renewTokenPath: config.refreshToken.renewTokenPath)
   }
 
-  /// Is the database answering? For Health.
-  public func databaseReachable() async -> Bool {
-    (try? await database.run { try $0.ping() }) != nil
-  }
-
   // MARK: Shared steps
 
   /// Runs `body` with the store on the database's threads, turning store errors into session errors.
@@ -64,9 +57,7 @@ public final class SessionService: Sendable {
     let waiting = databaseCalls.add(1, ordering: .relaxed).newValue
     defer { databaseCalls.subtract(1, ordering: .relaxed) }
     guard waiting <= config.sidecar.maxQueuedDatabaseCalls else {
-      throw .limitReached(
-        "\(config.sidecar.maxQueuedDatabaseCalls) database calls are already waiting "
-          + "(sidecar.maxQueuedDatabaseCalls); retry later")
+      throw .limitReached(.queuedDatabaseCalls(limit: config.sidecar.maxQueuedDatabaseCalls))
     }
     do {
       return try await database.run(body)
@@ -145,7 +136,9 @@ public final class SessionService: Sendable {
     }
   }
 
-  var revocationExpiry: Int64 { revocationExpiry(nowMs: clock.nowMs()) }
-
-  func revocationExpiry(nowMs: Int64) -> Int64 { nowMs + config.accessTokenValidityMs + Self.revocationMarginMs }
+  /// Until when a revocation made at `nowMs` is enforced, at least (the store extends it to the session's last
+  /// access token's expiry).
+  func revocationExpiry(nowMs: Int64) -> Int64 {
+    nowMs + config.accessTokenValidityMs + SessionRecord.revocationMarginMs
+  }
 }

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Metrics
 import Prometheus
+import SessionCore
 import SessionSidecarWire
 import Synchronization
 
@@ -125,19 +126,20 @@ public final class SidecarMetrics: Sendable {
   /// Counts an answered request.
   func answered(_ call: WireCall, _ response: WireResponse) {
     requests[call.index][Outcome(response).rawValue].increment()
-    switch response.status.code {
-    case .unavailable, .internal:
-      if response.status.message.hasPrefix("database") { databaseErrors.increment() }
-    case .resourceExhausted:
-      if response.status.message.contains("sidecar.maxRevokeHandles") { limitHit(.revokeHandles) }
-      if response.status.message.contains("sidecar.maxQueuedDatabaseCalls") { limitHit(.queuedDatabaseWork) }
-    default:
-      break
-    }
   }
 
   func recordDuration(_ call: WireCall, nanoseconds: Int64) {
     durations[call.index].recordNanoseconds(nanoseconds)
+  }
+
+  /// Counts what a failed session call says about the sidecar: a limit reached, a database error.
+  func failed(_ error: SessionError) {
+    switch error {
+    case .limitReached(.revokeHandles): limitHit(.revokeHandles)
+    case .limitReached(.queuedDatabaseCalls): limitHit(.queuedDatabaseWork)
+    case .databaseUnavailable, .databaseFailed: databaseErrors.increment()
+    default: break
+    }
   }
 
   /// Counts a verify answered outside the socket (forward-auth, ext_authz).

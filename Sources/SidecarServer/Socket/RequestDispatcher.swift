@@ -17,6 +17,7 @@ struct RequestDispatcher: Sendable {
   let service: SessionService
   let clock: any WallClock
   let readiness: Readiness
+  let metrics: SidecarMetrics
 
   func dispatch(_ request: WireRequest) -> Dispatch {
     let id = request.id
@@ -118,11 +119,12 @@ struct RequestDispatcher: Sendable {
     _ id: UInt64,
     _ body: @escaping @Sendable () async throws(SessionError) -> @Sendable (inout WireResponse) -> Void
   ) -> Dispatch {
-    .deferred {
+    .deferred { [metrics] in
       do throws(SessionError) {
         let fill = try await body()
         return Self.ok(id, fill)
       } catch {
+        metrics.failed(error)
         return .failure(id: id, WireStatus(error))
       }
     }

@@ -71,8 +71,6 @@ final class SocketServer: Service, Sendable {
     if state.withLock({ $0 }) == .idle { listening.fail(SocketServerNeverStarted()) }
   }
 
-  var currentState: State { state.withLock { $0 } }
-
   /// Applies new limits to connections accepted from now on.
   func updateLimits(maxFrameBytes: Int, maxInFlight: Int) {
     limits.withLock { $0 = (maxFrameBytes, maxInFlight) }
@@ -151,9 +149,6 @@ final class SocketServer: Service, Sendable {
     defer { try? files.removeItem(atPath: staging) }
     let temporary = staging + "/s"
 
-    let (drainTimeout, dispatcher, watchers, metrics, logger) = (
-      self.drainTimeout, self.dispatcher, self.watchers, self.metrics, self.logger
-    )
     let channel = try await ServerBootstrap(group: eventLoops)
       .serverChannelOption(.backlog, value: 256)
       .serverChannelInitializer { channel in
