@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, starts a private MariaDB (.run/mariadb), builds, runs the Swift
-# tests (unit, socket-level on the in-memory store, and integration against that MariaDB), checks that the
+# tests (unit, socket-level on the in-memory store, and integration against that MariaDB), then the cluster
+# tests against a three-node Galera cluster it starts (scripts/galera.sh, under /tmp), checks that the
 # Swift client links no crypto or database library, then starts a sidecar process (scripts/test-sidecar.sh)
 # and runs every client's suite against it: the Swift example program, Python (sync and asyncio), C (under
 # valgrind) and Go; finally validates the deploy files. Exits non-zero when anything fails.
@@ -28,6 +29,23 @@ run() {
 }
 
 run "swift test" swift test --skip-build
+
+# Issue 13: four sidecars on a private three-node Galera cluster (scripts/galera.sh), started here and stopped
+# at the end. Its data lives under /tmp: the nodes run as the mysql user, which must traverse every parent
+# directory. Faster eviction of a killed node keeps the node-loss test short.
+galera_dir=${SIDECAR_GALERA_TEST_DIR:-/tmp/session-sidecar-galera-test}
+cluster_tests() {
+  SIDECAR_GALERA_PROVIDER_OPTIONS="evs.keepalive_period=PT0.5S;evs.suspect_timeout=PT2S;evs.inactive_timeout=PT3S;evs.inactive_check_period=PT0.5S" \
+    scripts/galera.sh start "$galera_dir" || return 1
+  (
+    eval "$(scripts/galera.sh env "$galera_dir")"
+    SIDECAR_REQUIRE_GALERA=1 swift test --skip-build --filter GaleraClusterTests
+  )
+  local status=$?
+  scripts/galera.sh stop "$galera_dir" || true
+  return $status
+}
+run "Galera cluster: many sidecars on three nodes" cluster_tests
 run "client links no libssl/libmariadb" scripts/check-client-links.sh
 
 # One sidecar process for the client suites; their restart tests restart it through SESSION_SIDECAR_RESTART.

@@ -32,6 +32,9 @@ final class ConditionLock: @unchecked Sendable {
   /// Wakes one waiter. Call with the lock held.
   func signal() { pthread_cond_signal(condition) }
 
+  /// Wakes every waiter (when more than one connection became free at once).
+  func broadcast() { pthread_cond_broadcast(condition) }
+
   /// Waits, with the lock held, until signalled or `seconds` have passed; false on timeout.
   func wait(seconds: Int) -> Bool {
     var now = timespec()

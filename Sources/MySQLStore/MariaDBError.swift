@@ -15,7 +15,13 @@ struct MariaDBError: Error {
     static let duplicateKey: UInt32 = 1062  // ER_DUP_ENTRY
     static let tableAccessDenied: UInt32 = 1142  // ER_TABLEACCESS_DENIED_ERROR
     static let lockWaitTimeout: UInt32 = 1205  // ER_LOCK_WAIT_TIMEOUT
+    /// Also what a Galera node answers when its transaction lost certification to a conflicting one committed
+    /// through another node: the transaction was rolled back and may be run again.
     static let deadlock: UInt32 = 1213  // ER_LOCK_DEADLOCK
+    /// A Galera node outside the primary component (or still joining): "WSREP has not yet prepared node for
+    /// application use". It refuses every query until it rejoins, so its connections are dropped.
+    static let nodeNotReady: UInt32 = 1047  // ER_UNKNOWN_COM_ERROR
+    static let unknownSystemVariable: UInt32 = 1193  // ER_UNKNOWN_SYSTEM_VARIABLE
     static let connectionKilled: UInt32 = 1927  // ER_CONNECTION_KILLED (MariaDB)
     static let interactionTimeout: UInt32 = 4031  // ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8)
     /// Failures to open a connection: CR_CONNECTION_ERROR, CR_CONN_HOST_ERROR, CR_UNKNOWN_HOST,
@@ -25,8 +31,12 @@ struct MariaDBError: Error {
     static let tlsFailed: UInt32 = 2026
     /// Server-side codes that end the connection: shutdown, killed, aborted, network read/write errors, idle
     /// timeout. Every client-side code (2000-2999, 5000-5999) is treated the same way.
-    static let connectionEnding: Set<UInt32> = [1053, 1152, 1158, 1159, 1160, 1161, 1184, 1927, 4031]
+    static let connectionEnding: Set<UInt32> = [1047, 1053, 1152, 1158, 1159, 1160, 1161, 1184, 1927, 4031]
   }
+
+  /// Whether the transaction was rolled back because it conflicted with another one, so running it again, from
+  /// fresh reads, is safe: a deadlock on one server, a certification failure on a Galera cluster.
+  var isRetryableConflict: Bool { code == Code.deadlock }
 
   /// Whether the connection that reported this can no longer be trusted and must be closed and reopened.
   var endsConnection: Bool {
@@ -34,12 +44,12 @@ struct MariaDBError: Error {
   }
 
   /// What this error means to the caller. `operation` names what we were doing ("insertSigningKey");
-  /// `configuration` supplies host, user and database for the messages an operator acts on.
-  func storeError(operation: String, configuration: MySQLConfiguration) -> StoreError {
-    let at = configuration.endpointDescription
+  /// `configuration` supplies user and database, and `endpoint` the server, for the messages an operator acts on.
+  func storeError(operation: String, configuration: MySQLConfiguration, endpoint: MySQLEndpoint) -> StoreError {
+    let at = configuration.describe(endpoint)
     switch code {
     case Code.accessDenied:
-      let host = configuration.unixSocket == nil ? configuration.host : "localhost"
+      let host = configuration.unixSocket == nil ? endpoint.host : "localhost"
       return .misconfigured(
         "access denied for user '\(configuration.user)'@\(host): check mysql.user / mysql.password "
           + "(or MYSQL_USER / MYSQL_PASSWORD)"
@@ -68,6 +78,9 @@ struct MariaDBError: Error {
       return .duplicate("\(operation): a row with the same unique key already exists")
     case Code.lockWaitTimeout, Code.deadlock:
       return .unavailable("\(operation): \(message); another sidecar holds the same rows, retry")
+    case Code.nodeNotReady:
+      return .unavailable(
+        "\(operation): the cluster node at \(at) is not ready (\(message)); connections move to another of mysql.hosts")
     case _ where Code.unreachable.contains(code):
       return .unavailable(
         "cannot reach MySQL at \(at): \(message); check mysql.host / mysql.port and that the server is running"

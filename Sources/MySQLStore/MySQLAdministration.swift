@@ -5,6 +5,7 @@ import SessionStorage
 /// For tests and operator tooling; never given a value from a client.
 public enum MySQLAdministration {
   public static func run(_ sql: String, configuration: MySQLConfiguration, logger: Logger) throws {
-    try MariaDBConnection(configuration: configuration, logger: logger).run(sql, operation: "administration")
+    try MariaDBConnection(configuration: configuration, endpoint: configuration.endpoints[0], logger: logger).run(
+      sql, operation: "administration")
   }
 }

@@ -14,6 +14,10 @@ public struct MySQLConfiguration: Sendable {
   public var refreshTokenTable: String
   /// When set, connect through this Unix socket instead of TCP to `host`:`port`.
   public var unixSocket: String?
+  /// `mysql.hosts`: the nodes of a cluster (or primary and replicas behind failover), tried in order; when
+  /// non-empty it replaces `host`/`port`. A connection goes to the first node that answers and is ready, and
+  /// after a node is lost later connections go to the next one that answers.
+  public var hosts: [MySQLEndpoint] = []
   /// Transport security to the server: private keys, token family keys and refresh-token hashes cross it.
   public var tls: MySQLTLS = .disabled
 
@@ -33,20 +37,44 @@ public struct MySQLConfiguration: Sendable {
     self.unixSocket = unixSocket
   }
 
-  /// Where we connect, as operators write it in messages: `host:port` or the socket path.
+  /// Where connections go, in the order they are tried.
+  var endpoints: [MySQLEndpoint] { hosts.isEmpty ? [MySQLEndpoint(host: host, port: port)] : hosts }
+
+  /// Where we connect, as operators write it in messages: `host:port`, every node of `hosts`, or the socket path.
   var endpointDescription: String {
     if let unixSocket { return unixSocket }
-    return "\(host):\(port)"
+    return endpoints.map(\.description).joined(separator: ", ")
+  }
+
+  /// `endpoint` as messages name it (the socket path when there is one).
+  func describe(_ endpoint: MySQLEndpoint) -> String {
+    unixSocket ?? endpoint.description
   }
 
   func validate() throws {
-    guard (1...65_535).contains(port) else {
-      throw StoreError.misconfigured("mysql.port \(port) is not a TCP port: use 1-65535")
+    for endpoint in endpoints where !(1...65_535).contains(endpoint.port) {
+      throw StoreError.misconfigured("MySQL port \(endpoint.port) of \(endpoint.host) is not a TCP port: use 1-65535")
+    }
+    guard hosts.isEmpty || unixSocket == nil else {
+      throw StoreError.misconfigured("mysql.hosts and mysql.unixSocket exclude each other: set one")
     }
     guard connectionLimit >= 1 else {
       throw StoreError.misconfigured("mysql.connectionLimit \(connectionLimit) must be at least 1")
     }
   }
+}
+
+/// One server of `MySQLConfiguration.hosts`: `host:port`, or `[v6]:port` for an IPv6 literal.
+public struct MySQLEndpoint: Sendable, Equatable, CustomStringConvertible {
+  public var host: String
+  public var port: Int
+
+  public init(host: String, port: Int) {
+    self.host = host
+    self.port = port
+  }
+
+  public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 /// TLS to the MySQL server (`mysql.tls.mode`, `mysql.tls.ca`).
@@ -72,7 +100,7 @@ extension MySQLConfiguration: CustomStringConvertible, CustomReflectable {
       children: [
         "host": host, "port": port, "user": user, "password": "<redacted>", "database": database,
         "connectionLimit": connectionLimit, "signingKeyTable": signingKeyTable,
-        "refreshTokenTable": refreshTokenTable, "unixSocket": unixSocket as Any,
+        "refreshTokenTable": refreshTokenTable, "unixSocket": unixSocket as Any, "hosts": hosts,
       ]
     )
   }

@@ -38,7 +38,7 @@ final class MySQLHandle {
     guard status == 0 else { throw lastError() }
   }
 
-  func connect(_ configuration: MySQLConfiguration) throws {
+  func connect(_ configuration: MySQLConfiguration, to endpoint: MySQLEndpoint) throws {
     switch configuration.tls {
     case .disabled:
       break
@@ -51,10 +51,10 @@ final class MySQLHandle {
         guard mysql_options(pointer, MYSQL_OPT_SSL_CA, caFile) == 0 else { throw lastError() }
       }
     }
-    let host = configuration.unixSocket == nil ? configuration.host : "localhost"
+    let host = configuration.unixSocket == nil ? endpoint.host : "localhost"
     let connected = mysql_real_connect(
       pointer, host, configuration.user, configuration.password, configuration.database,
-      UInt32(configuration.port), configuration.unixSocket, 0
+      UInt32(endpoint.port), configuration.unixSocket, 0
     )
     guard connected != nil else { throw lastError() }
     // Connector/C 3.3 falls back to plain text when the server offers no TLS, even with SSL_ENFORCE set:

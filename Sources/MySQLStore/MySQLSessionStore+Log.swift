@@ -6,7 +6,7 @@ extension MySQLSessionStore {
 
   public func revocations(afterID: Int64, limit: Int) throws -> [RevocationRecord] {
     guard limit > 0 else { return [] }
-    return try pool.withConnection { connection in
+    return try pool.withConnection(idempotent: true) { connection in
       try connection.select(queries.revocationsAfter, [.int(afterID), .int(Int64(limit))], operation: "revocations")
         .map(RevocationRecord.init)
     }
@@ -24,7 +24,7 @@ extension MySQLSessionStore {
   // MARK: Signing keys
 
   public func signingKeys() throws -> [SigningKeyRecord] {
-    try pool.withConnection { connection in
+    try pool.withConnection(idempotent: true) { connection in
       try connection.select(queries.signingKeys, [], operation: "signingKeys").map(SigningKeyRecord.init)
     }
   }
@@ -40,7 +40,7 @@ extension MySQLSessionStore {
   }
 
   public func latestRevocationID() throws -> Int64 {
-    try pool.withConnection { connection in
+    try pool.withConnection(idempotent: true) { connection in
       try connection.select(queries.latestRevocationID, [], operation: "latestRevocationID").first?.int(0) ?? 0
     }
   }
@@ -79,10 +79,14 @@ extension MySQLSessionStore {
       } catch StoreError.duplicate {
         return false
       }
-      // The claimant also clears this job's old claims, a bounded batch at a time.
-      try connection.execute(
-        queries.pruneJobRuns, [.text(job), .int(scheduledAtMs - Self.jobRunRetentionMs)], operation: "claimJobRun"
-      )
+      // The claimant also clears this job's old claims, a bounded batch at a time. Best effort: the claim stands
+      // even when this fails (a conflict here must not run the claim again, which would then find it taken).
+      do {
+        try connection.execute(
+          queries.pruneJobRuns, [.text(job), .int(scheduledAtMs - Self.jobRunRetentionMs)], operation: "claimJobRun")
+      } catch {
+        logger.debug("pruning old job claims failed; the next claimant retries", metadata: ["mysql.error": "\(error)"])
+      }
       return true
     }
   }

@@ -8,7 +8,7 @@ public final class MySQLSessionStore: SessionStore {
   let pool: ConnectionPool
   let tables: TableNames
   let queries: StoreQueries
-  private let logger: Logger
+  let logger: Logger
 
   /// How long job-run claims are kept: a sidecar that wakes later than this could run an old slot again.
   static let jobRunRetentionMs: Int64 = 7 * 24 * 3_600_000
@@ -57,18 +57,21 @@ public final class MySQLSessionStore: SessionStore {
   }
 
   public func session(handle: String) throws -> SessionRecord? {
-    try pool.withConnection { connection in
+    try pool.withConnection(idempotent: true) { connection in
       try connection.select(queries.selectSession, [.text(handle)], operation: "session").first.map(SessionRecord.init)
     }
   }
 
   public func liveSessionHandles(userID: String, nowMs: Int64) throws -> [String] {
-    try pool.withConnection { connection in
+    try pool.withConnection(idempotent: true) { connection in
       try connection.select(queries.liveSessionHandles, [.text(userID), .int(nowMs)], operation: "liveSessionHandles")
         .map { try $0.string(0) }
     }
   }
 
+  /// On a multi-primary cluster two sidecars can both take "the" row lock through different nodes; the one
+  /// whose commit loses certification is rolled back and run again here (`ConnectionPool.withConnection`), and
+  /// `decide` decides again from the fresh row: a refresh that lost the race gets the in-grace answer.
   public func updateSession<Result: Sendable>(
     handle: String, _ decide: (SessionRecord?, _ storeNowMs: Int64?) throws -> (SessionChange, Result)
   ) throws -> Result {
@@ -157,6 +160,6 @@ public final class MySQLSessionStore: SessionStore {
   // MARK: Health
 
   public func ping() throws {
-    try pool.withConnection { connection in try connection.ping() }
+    try pool.withConnection(idempotent: true) { connection in try connection.ping() }
   }
 }

@@ -1,6 +1,14 @@
 import Logging
 import SessionStorage
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// One step of the schema's history. Steps are applied in order and never edited once released: a later
 /// version of the sidecar appends a step (e.g. an `ALTER TABLE`) and the store applies it on startup.
 struct SchemaMigration: Sendable {
@@ -31,28 +39,18 @@ enum SchemaMigrations {
   static var latest: Int64 { all.last?.version ?? 0 }
 
   /// Returns the schema version the tables have afterwards.
+  ///
+  /// Sidecars starting together take turns without `GET_LOCK` (a Galera cluster does not replicate it): each
+  /// pending step is claimed with a row in `<sessions>_migration` (its primary key is the version), the one
+  /// sidecar whose row goes in applies the step and records it, and the others wait until it is recorded. A claim
+  /// left by a sidecar that died half way is taken over once it is `timing.staleClaimMs` old, measured on the
+  /// database's clock; the statements of a step are then run again, tolerating what the dead one already did.
   @discardableResult
-  static func migrate(_ connection: MariaDBConnection, tables: TableNames, logger: Logger) throws -> Int64 {
+  static func migrate(
+    _ connection: MariaDBConnection, tables: TableNames, logger: Logger, timing: ClaimTiming = .standard
+  ) throws -> Int64 {
     try connection.run(createSchemaTable(tables.schema), operation: "create schema table")
-    // Sidecars starting together take turns: one applies the steps, the others then find nothing to do. The lock
-    // is named for this database's tables (other databases on the server migrate independently), and each wait
-    // stays under the connection's 10 s read timeout; four waits before giving up.
-    let lockName = "CONCAT('session_sidecar:', LEFT(SHA2(CONCAT(DATABASE(), '.', ?), 256), 40))"
-    var locked = false
-    for _ in 0..<4 where !locked {
-      locked =
-        try connection.select("SELECT GET_LOCK(\(lockName), 8)", [.text(tables.schema)], operation: "schema lock")
-        .first?.optionalInt(0) == 1
-    }
-    guard locked else {
-      throw StoreError.unavailable(
-        "another sidecar held the schema lock of '\(tables.schema)' for 32 s: retry, or look for a stuck migration")
-    }
-    defer {
-      _ = try? connection.select(
-        "SELECT RELEASE_LOCK(\(lockName))", [.text(tables.schema)], operation: "schema unlock")
-    }
-
+    try connection.run(createMigrationClaims(tables.migrationClaims), operation: "create schema table")
     var current = try currentVersion(connection, tables: tables)
     guard current <= latest else {
       throw StoreError.misconfigured(
@@ -61,22 +59,97 @@ enum SchemaMigrations {
       )
     }
     for migration in all where migration.version > current {
-      for statement in migration.statements(tables) {
-        try connection.run(statement, operation: "schema migration \(migration.version)")
+      current = try apply(migration, connection, tables: tables, logger: logger, timing: timing)
+    }
+    return current
+  }
+
+  /// How long a claim may stand before it counts as abandoned, and how long a starting sidecar waits for one.
+  struct ClaimTiming: Sendable {
+    var staleClaimMs: Int64
+    var waitLimitMs: Int64
+    var pollMs: UInt32
+
+    /// A step is a few DDL statements; on a large sessions table an ALTER can take minutes, hence the margins.
+    static let standard = ClaimTiming(staleClaimMs: 300_000, waitLimitMs: 90_000, pollMs: 250)
+  }
+
+  /// MySQL error codes that mean a step's statement already took effect (a claimant died after it).
+  static let alreadyApplied: Set<UInt32> = [
+    1050,  // ER_TABLE_EXISTS_ERROR
+    1060,  // ER_DUP_FIELDNAME
+    1061,  // ER_DUP_KEYNAME
+  ]
+
+  /// Applies `migration` here, or waits until another sidecar has; returns the version the tables then have.
+  private static func apply(
+    _ migration: SchemaMigration, _ connection: MariaDBConnection, tables: TableNames, logger: Logger,
+    timing: ClaimTiming
+  ) throws -> Int64 {
+    let claims = "`\(tables.migrationClaims)`"
+    var waitedMs: Int64 = 0
+    while true {
+      let current = try currentVersion(connection, tables: tables)
+      if current >= migration.version { return current }
+      do {
+        try connection.execute(
+          "INSERT INTO \(claims) (version, claimant, claimed_at_ms) VALUES (?, ?, \(databaseNowMs))",
+          [.int(migration.version), .text(claimant)], operation: "claim schema migration \(migration.version)")
+      } catch StoreError.duplicate {
+        // Claimed by another sidecar: wait for it, or take the claim over when it is abandoned.
+        let claim = try connection.select(
+          "SELECT claimant, \(databaseNowMs) - claimed_at_ms FROM \(claims) WHERE version = ?",
+          [.int(migration.version)], operation: "read schema claim"
+        ).first
+        if let claim, try claim.int(1) >= timing.staleClaimMs {
+          let holder = try claim.string(0)
+          logger.warning(
+            "taking over an abandoned schema migration",
+            metadata: ["mysql.schema.version": "\(migration.version)", "mysql.schema.claimant": "\(holder)"])
+          try connection.execute(
+            "DELETE FROM \(claims) WHERE version = ? AND claimant = ?", [.int(migration.version), .text(holder)],
+            operation: "release abandoned schema claim")
+          continue
+        }
+        guard waitedMs < timing.waitLimitMs else {
+          let holder = try claim?.string(0) ?? "another sidecar"
+          throw StoreError.unavailable(
+            "schema migration \(migration.version) of '\(tables.sessions)' was claimed by \(holder) and is not done "
+              + "after \(waitedMs / 1000) s: retry; a claim abandoned by a crashed sidecar is taken over after "
+              + "\(timing.staleClaimMs / 1000) s")
+        }
+        usleep(timing.pollMs * 1000)
+        waitedMs += Int64(timing.pollMs)
+        continue
       }
-      try connection.execute(
-        "INSERT INTO `\(tables.schema)` (version, description, applied_at_ms) VALUES (?, ?, ?)",
-        [.int(migration.version), .text(migration.description), .int(WallClock.nowMs())],
-        operation: "record schema migration \(migration.version)"
-      )
+      for statement in migration.statements(tables) {
+        try connection.run(statement, operation: "schema migration \(migration.version)", ignoring: alreadyApplied)
+      }
+      do {
+        try connection.execute(
+          "INSERT INTO `\(tables.schema)` (version, description, applied_at_ms) VALUES (?, ?, ?)",
+          [.int(migration.version), .text(migration.description), .int(WallClock.nowMs())],
+          operation: "record schema migration \(migration.version)"
+        )
+      } catch StoreError.duplicate {
+        // A claimant taken for dead finished after all: the step is recorded once, by whichever came first.
+      }
       logger.info(
         "applied schema migration",
         metadata: ["mysql.schema.version": "\(migration.version)", "mysql.schema.step": "\(migration.description)"]
       )
-      current = migration.version
+      return migration.version
     }
-    return current
   }
+
+  private static let databaseNowMs = "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
+
+  /// Who claims a step, as the claims table shows it: this host and process.
+  static let claimant: String = {
+    var name = [CChar](repeating: 0, count: 256)
+    let host = gethostname(&name, name.count) == 0 ? String(cString: name) : "unknown-host"
+    return "\(host.prefix(200)) pid \(getpid())"
+  }()
 
   static func currentVersion(_ connection: MariaDBConnection, tables: TableNames) throws -> Int64 {
     let rows = try connection.select(
@@ -95,6 +168,17 @@ enum SchemaMigrations {
       version BIGINT NOT NULL,
       description VARCHAR(255) NOT NULL,
       applied_at_ms BIGINT NOT NULL,
+      PRIMARY KEY (version)
+    ) \(tableOptions)
+    """
+  }
+
+  static func createMigrationClaims(_ name: String) -> String {
+    """
+    CREATE TABLE IF NOT EXISTS `\(name)` (
+      version BIGINT NOT NULL,
+      claimant VARCHAR(255) NOT NULL,
+      claimed_at_ms BIGINT NOT NULL,
       PRIMARY KEY (version)
     ) \(tableOptions)
     """

@@ -1,6 +1,6 @@
 import SessionStorage
 
-/// The five tables of one store, each name checked to be a plain identifier: names are the only thing ever
+/// The six tables of one store, each name checked to be a plain identifier: names are the only thing ever
 /// written into SQL text (values are always bound parameters), so this check is what keeps SQL injection out.
 struct TableNames: Sendable, Equatable {
   let sessions: String
@@ -8,6 +8,8 @@ struct TableNames: Sendable, Equatable {
   let revocations: String
   let jobRuns: String
   let schema: String
+  /// Claims on schema steps: the one sidecar whose row goes in applies the step.
+  let migrationClaims: String
 
   init(refreshTokenTable: String, signingKeyTable: String) throws {
     sessions = try Self.checked(refreshTokenTable, setting: "mysql.tables.refreshTokens")
@@ -15,7 +17,8 @@ struct TableNames: Sendable, Equatable {
     revocations = try Self.checked(refreshTokenTable + "_revocation", setting: "mysql.tables.refreshTokens")
     jobRuns = try Self.checked(refreshTokenTable + "_job_run", setting: "mysql.tables.refreshTokens")
     schema = try Self.checked(refreshTokenTable + "_schema", setting: "mysql.tables.refreshTokens")
-    guard sessions != signingKeys, ![revocations, jobRuns, schema].contains(signingKeys) else {
+    migrationClaims = try Self.checked(refreshTokenTable + "_migration", setting: "mysql.tables.refreshTokens")
+    guard sessions != signingKeys, ![revocations, jobRuns, schema, migrationClaims].contains(signingKeys) else {
       throw StoreError.misconfigured(
         "mysql.tables.signingKey '\(signingKeyTable)' collides with a table named after mysql.tables.refreshTokens: "
           + "choose another name"

@@ -57,6 +57,7 @@ enum Startup {
       database: config.mysql.database, connectionLimit: config.mysql.connectionLimit,
       signingKeyTable: config.mysql.signingKeyTable, refreshTokenTable: config.mysql.refreshTokenTable,
       unixSocket: config.mysql.unixSocket)
+    mysql.hosts = config.mysql.hosts.map { MySQLEndpoint(host: $0.host, port: $0.port) }
     switch config.mysql.tlsMode {
     case .disabled: mysql.tls = .disabled
     case .required: mysql.tls = .required

@@ -12,7 +12,9 @@ import Testing
 extension TestDatabase {
   /// Runs a query in this database on a connection of its own; values are bound as in the store.
   func select(_ sql: String, _ parameters: [MySQLValue] = []) throws -> [MySQLRow] {
-    try MariaDBConnection(configuration: server.configuration(database: name), logger: Self.logger)
+    try MariaDBConnection(
+      configuration: server.configuration(database: name), endpoint: MySQLEndpoint(host: server.host, port: server.port),
+      logger: Self.logger)
       .select(sql, parameters, operation: "test query")
   }
 }

@@ -1,4 +1,5 @@
 import SessionStorage
+import Synchronization
 import TestSupport
 import Testing
 
@@ -19,8 +20,8 @@ struct SchemaTests {
       ).map { [try $0.string(0), try $0.string(1)] }
       #expect(
         tables == [
-          ["refresh_token", "InnoDB"], ["refresh_token_job_run", "InnoDB"], ["refresh_token_revocation", "InnoDB"],
-          ["refresh_token_schema", "InnoDB"], ["signing_key", "InnoDB"],
+          ["refresh_token", "InnoDB"], ["refresh_token_job_run", "InnoDB"], ["refresh_token_migration", "InnoDB"],
+          ["refresh_token_revocation", "InnoDB"], ["refresh_token_schema", "InnoDB"], ["signing_key", "InnoDB"],
         ]
       )
       let versions = try database.select("SELECT version FROM refresh_token_schema").map { try $0.int(0) }
@@ -38,6 +39,76 @@ struct SchemaTests {
       let count = try database.select("SELECT COUNT(*) FROM app_sessions").first?.int(0)
       #expect(count == 1)
       #expect(try database.select("SELECT COUNT(*) FROM app_sessions_schema").first?.int(0) == SchemaMigrations.latest)
+    }
+  }
+
+  @Test(
+    "sidecars connecting at once to empty tables: every one starts, each step is applied and recorded once",
+    .enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func concurrentFirstStarts() async throws {
+    try await TestDatabase.with { (database: TestDatabase) in
+      let failures = Mutex<[String]>([])
+      runOnThreads(6) { _ in
+        do { _ = try database.connect() } catch { failures.withLock { $0.append("\(error)") } }
+      }
+      #expect(failures.withLock { $0 }.isEmpty)
+      let versions = try database.select("SELECT version FROM refresh_token_schema ORDER BY version").map {
+        try $0.int(0)
+      }
+      #expect(versions == SchemaMigrations.all.map(\.version))
+      let claims = try database.select("SELECT version FROM refresh_token_migration ORDER BY version").map {
+        try $0.int(0)
+      }
+      #expect(claims == SchemaMigrations.all.map(\.version), "each step claimed once, by the one that applied it")
+    }
+  }
+
+  @Test(
+    "a step claimed by a sidecar that died half way is taken over and finished, tolerating what it did",
+    .enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func abandonedClaimIsTakenOver() async throws {
+    try await TestDatabase.with { (database: TestDatabase) in
+      _ = try database.connect()
+      // The dead claimant applied step 3's ALTER (the column exists) but never recorded it; its claim is old.
+      _ = try database.select("DELETE FROM refresh_token_schema WHERE version = 3")
+      _ = try database.select(
+        "UPDATE refresh_token_migration SET claimant = 'dead-host pid 1', "
+          + "claimed_at_ms = CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED) - 600000 WHERE version = 3")
+      _ = try database.connect()
+      #expect(try database.select("SELECT MAX(version) FROM refresh_token_schema").first?.int(0) == 3)
+      let claimant = try database.select("SELECT claimant FROM refresh_token_migration WHERE version = 3").first?
+        .string(0)
+      #expect(claimant == SchemaMigrations.claimant)
+    }
+  }
+
+  @Test(
+    "a step freshly claimed by another sidecar is waited for, then refused with who holds it",
+    .enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func liveClaimIsWaitedFor() async throws {
+    try await TestDatabase.with { (database: TestDatabase) in
+      _ = try database.connect()
+      _ = try database.select("DELETE FROM refresh_token_schema WHERE version = 3")
+      _ = try database.select(
+        "UPDATE refresh_token_migration SET claimant = 'busy-host pid 7', "
+          + "claimed_at_ms = CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED) WHERE version = 3")
+      let connection = try MariaDBConnection(
+        configuration: database.configuration,
+        endpoint: MySQLEndpoint(host: database.server.host, port: database.server.port), logger: TestDatabase.logger)
+      let tables = try TableNames(refreshTokenTable: "refresh_token", signingKeyTable: "signing_key")
+      #expect {
+        try SchemaMigrations.migrate(
+          connection, tables: tables, logger: TestDatabase.logger,
+          timing: .init(staleClaimMs: 300_000, waitLimitMs: 400, pollMs: 50))
+      } throws: { error in
+        guard case StoreError.unavailable(let message) = error else { return false }
+        return message.contains("claimed by busy-host pid 7")
+      }
+      // Once the other sidecar records the step, the wait ends with nothing to do.
+      _ = try database.select(
+        "INSERT INTO refresh_token_schema (version, description, applied_at_ms) VALUES (3, 'by busy-host', 0)")
+      let version = try SchemaMigrations.migrate(connection, tables: tables, logger: TestDatabase.logger)
+      #expect(version == 3)
     }
   }
 

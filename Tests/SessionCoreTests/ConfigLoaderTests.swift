@@ -40,6 +40,31 @@ struct ConfigLoaderTests {
     #expect(config.rotationGracePeriodMs == 30_000)
   }
 
+  @Test("mysql.hosts: a list of host:port, IPv6 in brackets, a bare host on mysql's default port")
+  func mysqlHostsAreParsed() throws {
+    let config = try testConfig(["mysql.hosts": "db1.internal:3307, [fd00::2]:3306,db3"])
+    #expect(
+      config.mysql.hosts == [
+        HostPort(host: "db1.internal", port: 3307), HostPort(host: "fd00::2", port: 3306),
+        HostPort(host: "db3", port: 3306),
+      ])
+    let fromEnvironment = try ConfigLoader().load(
+      file: requiredConfigKeys, environment: ["MYSQL_HOSTS": "127.0.0.1:33071,127.0.0.1:33072"])
+    #expect(fromEnvironment.mysql.hosts.map(\.port) == [33071, 33072])
+  }
+
+  @Test(
+    "mysql.hosts refuses what is not host:port, and beside mysql.host, mysql.port or mysql.unixSocket",
+    arguments: [
+      ["mysql.hosts": "db1:0"], ["mysql.hosts": "db1:65536"], ["mysql.hosts": "db1:x"], ["mysql.hosts": "a:1:2"],
+      ["mysql.hosts": "[fd00::1"], ["mysql.hosts": ":3306"], ["mysql.hosts": "db1:3306", "mysql.host": "db0"],
+      ["mysql.hosts": "db1:3306", "mysql.port": "3306"], ["mysql.hosts": "db1:3306", "mysql.unixSocket": "/s.sock"],
+    ])
+  func badMysqlHostsAreRefused(overrides: [String: String]) {
+    let found = problems(requiredConfigKeys.merging(overrides) { $1 })
+    #expect(found.count == 1 && found[0].contains("mysql.hosts"), "\(found)")
+  }
+
   @Test func emptyPasswordIsAllowed() throws {
     #expect(try testConfig(["mysql.password": ""]).mysql.password == "")
   }

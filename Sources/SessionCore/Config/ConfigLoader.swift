@@ -12,6 +12,7 @@ public struct ConfigLoader: Sendable {
     ("REFRESH_TOKEN_VALIDITY", "tokens.refreshToken.validityMinutes"),
     ("MYSQL_HOST", "mysql.host"),
     ("MYSQL_PORT", "mysql.port"),
+    ("MYSQL_HOSTS", "mysql.hosts"),
     ("MYSQL_USER", "mysql.user"),
     ("MYSQL_PASSWORD", "mysql.password"),
     ("MYSQL_DATABASE", "mysql.database"),

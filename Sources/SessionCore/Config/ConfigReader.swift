@@ -18,6 +18,15 @@ struct ConfigReader {
     tableName("mysql.tables.signingKey", into: &c.mysql.signingKeyTable)
     tableName("mysql.tables.refreshTokens", into: &c.mysql.refreshTokenTable)
     optionalString("mysql.unixSocket", into: &c.mysql.unixSocket)
+    hostList("mysql.hosts", defaultPort: c.mysql.port, into: &c.mysql.hosts)
+    if !c.mysql.hosts.isEmpty {
+      if values["mysql.host"] != nil || values["mysql.port"] != nil {
+        problem("mysql.hosts", "replaces mysql.host and mysql.port: set either mysql.hosts or those two")
+      }
+      if c.mysql.unixSocket != nil {
+        problem("mysql.hosts", "connects over TCP: it excludes mysql.unixSocket")
+      }
+    }
     if let raw = values["mysql.tls.mode"]?.value {
       if let mode = MySQLTLSMode(rawValue: raw) {
         c.mysql.tlsMode = mode
@@ -125,7 +134,7 @@ struct ConfigReader {
   static let knownKeys: Set<String> = [
     "mysql.host", "mysql.port", "mysql.user", "mysql.password", "mysql.connectionLimit", "mysql.database",
     "mysql.tables.signingKey", "mysql.tables.refreshTokens", "mysql.unixSocket", "mysql.tls.mode", "mysql.tls.ca",
-    "tokens.accessToken.signingKey.dynamic", "tokens.accessToken.signingKey.updateInterval",
+    "mysql.hosts", "tokens.accessToken.signingKey.dynamic", "tokens.accessToken.signingKey.updateInterval",
     "tokens.accessToken.signingKey.file", "tokens.accessToken.validity", "tokens.accessToken.blacklisting",
     "tokens.accessToken.revocationSyncInterval", "tokens.refreshToken.validity",
     "tokens.refreshToken.validityMinutes", "tokens.refreshToken.removalCronjobInterval",
@@ -200,6 +209,21 @@ struct ConfigReader {
         return
       }
       parsed.append(id)
+    }
+    target = parsed
+  }
+
+  /// A list of `host:port` (a YAML list, flattened to "a:1,b:2", or a comma-separated string).
+  private mutating func hostList(_ key: String, defaultPort: Int, into target: inout [HostPort]) {
+    guard let raw = values[key]?.value, !raw.isEmpty else { return }
+    var parsed: [HostPort] = []
+    for part in raw.split(separator: ",") {
+      let text = part.trimmingCharacters(in: .whitespaces)
+      guard let endpoint = HostPort(parsing: Substring(text), defaultPort: defaultPort) else {
+        problem(key, "\"\(text.prefix(100))\" is not host:port (e.g. db1.internal:3306 or [fd00::1]:3306)")
+        return
+      }
+      parsed.append(endpoint)
     }
     target = parsed
   }

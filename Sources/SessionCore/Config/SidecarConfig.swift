@@ -6,6 +6,43 @@ public enum MySQLTLSMode: String, Sendable, Equatable, CaseIterable {
   case verifyIdentity = "verify-identity"
 }
 
+/// A server of `mysql.hosts`.
+public struct HostPort: Sendable, Equatable {
+  public var host: String
+  public var port: Int
+
+  public init(host: String, port: Int) {
+    self.host = host
+    self.port = port
+  }
+
+  /// `host:port`, `[ipv6]:port`, or a bare host (then `defaultPort`); nil for anything else.
+  public init?(parsing text: Substring, defaultPort: Int) {
+    var rest = text
+    var host: Substring
+    if rest.first == "[" {
+      guard let close = rest.firstIndex(of: "]") else { return nil }
+      host = rest[rest.index(after: rest.startIndex)..<close]
+      rest = rest[rest.index(after: close)...]
+      guard host.contains(":"), rest.isEmpty || rest.first == ":" else { return nil }
+    } else {
+      let parts = rest.split(separator: ":", omittingEmptySubsequences: false)
+      guard parts.count <= 2 else { return nil }
+      host = parts[0]
+      rest = parts.count == 2 ? ":" + parts[1] : ""
+    }
+    var port = defaultPort
+    if !rest.isEmpty {
+      guard let value = Int(rest.dropFirst()), (1...65_535).contains(value) else { return nil }
+      port = value
+    }
+    guard !host.isEmpty, host.utf8.count <= 255,
+      host.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0 != "/" && $0 != "," })
+    else { return nil }
+    self.init(host: String(host), port: port)
+  }
+}
+
 /// The sidecar's effective configuration. Key names follow the seed's configuration object
 /// (`mysql.*`, `tokens.*`, `logging.*`, `cookie.*`) plus the sidecar's own `sidecar.*` keys.
 /// Built and validated by `ConfigLoader`; every value here is in range.
@@ -21,6 +58,8 @@ public struct SidecarConfig: Sendable, Equatable {
     public var refreshTokenTable = "refresh_token"
     /// A Unix socket to the server instead of TCP (not in the seed; for a server on the same host).
     public var unixSocket: String?
+    /// `mysql.hosts`: the nodes of a cluster, tried in order; replaces `host`/`port` when set.
+    public var hosts: [HostPort] = []
     public var tlsMode = MySQLTLSMode.disabled
     /// CA certificates (PEM) that sign the server's certificate, for `verify-identity`.
     public var tlsCAFile: String?
