@@ -21,6 +21,8 @@ struct MariaDBError: Error {
     /// A Galera node outside the primary component (or still joining): "WSREP has not yet prepared node for
     /// application use". It refuses every query until it rejoins, so its connections are dropped.
     static let nodeNotReady: UInt32 = 1047  // ER_UNKNOWN_COM_ERROR
+    /// MySQL Group Replication (InnoDB Cluster, multi-primary): the commit lost certification and was rolled back.
+    static let groupReplicationRollback: UInt32 = 3101  // ER_TRANSACTION_ROLLBACK_DURING_COMMIT
     static let unknownSystemVariable: UInt32 = 1193  // ER_UNKNOWN_SYSTEM_VARIABLE
     static let connectionKilled: UInt32 = 1927  // ER_CONNECTION_KILLED (MariaDB)
     static let interactionTimeout: UInt32 = 4031  // ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8)
@@ -36,7 +38,7 @@ struct MariaDBError: Error {
 
   /// Whether the transaction was rolled back because it conflicted with another one, so running it again, from
   /// fresh reads, is safe: a deadlock on one server, a certification failure on a Galera cluster.
-  var isRetryableConflict: Bool { code == Code.deadlock }
+  var isRetryableConflict: Bool { code == Code.deadlock || code == Code.groupReplicationRollback }
 
   /// Whether the connection that reported this can no longer be trusted and must be closed and reopened.
   var endsConnection: Bool {
