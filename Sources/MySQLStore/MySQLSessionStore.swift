@@ -78,11 +78,12 @@ public final class MySQLSessionStore: SessionStore {
     try pool.withConnection { connection in
       try connection.transaction(operation: "updateSession") {
         // The row lock taken here is what serialises concurrent refreshes of one session across sidecars.
-        let current = try connection.select(
-          queries.selectSessionForUpdate, [.text(handle)], operation: "updateSession"
-        ).first.map(SessionRecord.init)
-        // The database's clock, read after the lock: every sidecar measures the grace period on it.
-        let now = try connection.select(queries.databaseNowMs, [], operation: "updateSession").first?.int(0)
+        // With it, the database's clock read after the lock: every sidecar measures the grace period on it. (No
+        // row, no time: a missing session is refused whatever the time.)
+        let row = try connection.select(queries.selectSessionForUpdate, [.text(handle)], operation: "updateSession")
+          .first
+        let current = try row.map(SessionRecord.init)
+        let now = try row?.int(StoreQueries.sessionColumnCount)
         let (change, result) = try decide(current, now)
         switch change {
         case .keep:

@@ -93,12 +93,12 @@ enum SchemaMigrations {
       if current >= migration.version { return current }
       do {
         try connection.execute(
-          "INSERT INTO \(claims) (version, claimant, claimed_at_ms) VALUES (?, ?, \(databaseNowMs))",
+          "INSERT INTO \(claims) (version, claimant, claimed_at_ms) VALUES (?, ?, \(StoreQueries.databaseNowMs))",
           [.int(migration.version), .text(claimant)], operation: "claim schema migration \(migration.version)")
       } catch StoreError.duplicate {
         // Claimed by another sidecar: wait for it, or take the claim over when it is abandoned.
         let claim = try connection.select(
-          "SELECT claimant, \(databaseNowMs) - claimed_at_ms FROM \(claims) WHERE version = ?",
+          "SELECT claimant, \(StoreQueries.databaseNowMs) - claimed_at_ms FROM \(claims) WHERE version = ?",
           [.int(migration.version)], operation: "read schema claim"
         ).first
         if let claim, try claim.int(1) >= timing.staleClaimMs {
@@ -141,8 +141,6 @@ enum SchemaMigrations {
       return migration.version
     }
   }
-
-  private static let databaseNowMs = "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
 
   /// Who claims a step, as the claims table shows it: this host and process.
   static let claimant: String = {

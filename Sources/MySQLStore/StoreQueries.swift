@@ -6,6 +6,7 @@ struct StoreQueries: Sendable {
     session_data_json, access_token_payload_json, anti_csrf_token, use_static_key, created_at_ms, expires_at_ms, \
     refresh_generation, last_access_token_expires_at_ms
     """
+  static let sessionColumnCount = 14
   static let signingKeyColumns = """
     kid, kind, algorithm, slot_start_ms, private_key, sealed, public_key_pem, created_at_ms, expires_at_ms
     """
@@ -14,8 +15,9 @@ struct StoreQueries: Sendable {
   let selectSession: String
   let selectSessionForUpdate: String
   let updateSession: String
-  /// The database's time in milliseconds since the epoch.
-  let databaseNowMs = "SELECT CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
+  /// The database's time in milliseconds since the epoch, when the expression is evaluated: SYSDATE, unlike NOW,
+  /// is not fixed at the statement's start, so in a locking read it is read once the row lock is held.
+  static let databaseNowMs = "CAST(UNIX_TIMESTAMP(SYSDATE(3)) * 1000 AS SIGNED)"
   let deleteSession: String
   let liveSessionHandles: String
   let userSessionHandlesForUpdate: String
@@ -44,7 +46,10 @@ struct StoreQueries: Sendable {
 
     insertSession = "INSERT INTO \(sessions) (\(Self.sessionColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     selectSession = "SELECT \(Self.sessionColumns) FROM \(sessions) WHERE handle = ?"
-    selectSessionForUpdate = "SELECT \(Self.sessionColumns) FROM \(sessions) WHERE handle = ? FOR UPDATE"
+    // The row under its lock and the database's clock, in one round trip (column 14 is the time).
+    selectSessionForUpdate = """
+      SELECT \(Self.sessionColumns), \(Self.databaseNowMs) FROM \(sessions) WHERE handle = ? FOR UPDATE
+      """
     updateSession = """
       UPDATE \(sessions) SET user_id = ?, refresh_token_hash2 = ?, previous_refresh_token_hash2 = ?, \
       rotated_at_ms = ?, token_family_key = ?, session_data_json = ?, access_token_payload_json = ?, \
