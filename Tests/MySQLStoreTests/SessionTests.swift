@@ -37,6 +37,23 @@ struct SessionTests {
   }
 
   @Test(
+    "updateSession hands decide the database's clock with the locked row (and none when there is no row)",
+    .enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
+  func decideGetsTheDatabaseClock() async throws {
+    try await TestDatabase.with { database in
+      let store = try database.connect()
+      try store.insertSession(TestRecords.session("h1"))
+      let seen = try store.updateSession(handle: "h1") { _, storeNow in (SessionChange.keep, storeNow) }
+      let databaseNow = try database.select("SELECT CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)").first?.int(0)
+      let (read, now) = (try #require(seen), try #require(databaseNow))
+      // The same server's clock a moment later: not later than now, and not minutes earlier.
+      #expect(read <= now && now - read < 60_000, "store time \(read), database now \(now)")
+      let missing = try store.updateSession(handle: "nope") { _, storeNow in (SessionChange.keep, storeNow) }
+      #expect(missing == nil)
+    }
+  }
+
+  @Test(
     "concurrent read-modify-write through updateSession loses no update",
     .enabled(if: TestMySQLServer.shouldRun, TestMySQLServer.skipReason))
   func concurrentUpdatesAreSerialised() async throws {
