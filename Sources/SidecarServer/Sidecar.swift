@@ -90,13 +90,14 @@ public final class Sidecar: Sendable {
   /// Loads keys (creating the ones due) and the revocation log. Throws when the database cannot be used;
   /// the process should then exit with the error, and `waitUntilListening` fails with it.
   public func prepare() async throws {
+    let started = clock.nowMs()
     do {
       try await rotation.synchronize()
       if let path = config.accessToken.signingKeyFile, !keyRing.snapshot.keys.contains(where: \.isUserSupplied) {
         throw SigningKeyError.keyFileNotAnRSAKey(path: path)
       }
       try await revocations.synchronize(from: database, nowMs: clock.nowMs())
-      readiness.databaseAnswered()
+      readiness.databaseAnswered(callStartedAtMs: started)
       publishKeysIfChanged()
     } catch {
       socketServer.abandon(error)
@@ -183,9 +184,10 @@ public final class Sidecar: Sendable {
 
   /// Logs the moments the database is lost and regained, once each.
   private func trackDatabase(_ body: () async throws -> Void) async throws {
+    let started = clock.nowMs()
     do {
       try await body()
-      readiness.databaseAnswered()
+      readiness.databaseAnswered(callStartedAtMs: started)
       metrics.databaseReachable.record(1)
       if databaseHealthy.withLock({
         let was = $0

@@ -17,9 +17,10 @@ public final class Readiness: Sendable {
     self.clock = clock
   }
 
-  func databaseAnswered() {
-    let now = clock.nowMs()
-    lastDatabaseAnswerMs.withLock { $0 = now }
+  /// Records an answer to a call that started at `startedAtMs`: the evidence is as old as the call (a slow
+  /// ping that began before an outage proves nothing about the time it returned).
+  func databaseAnswered(callStartedAtMs startedAtMs: Int64) {
+    lastDatabaseAnswerMs.withLock { $0 = max($0 ?? startedAtMs, startedAtMs) }
   }
 
   /// Did the database answer within the window?
