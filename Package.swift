@@ -79,9 +79,9 @@ let package = Package(
     .executableTarget(
       name: "SessionSidecarBenchmark",
       dependencies: [
-        "SidecarServer", "SidecarClient", "SessionSidecarWire", "SessionCore", "SessionToken", "OpenSSLCrypto",
-        "SessionStorage", log,
-      ]
+        "SidecarServer", "SidecarGRPC", "SidecarClient", "SessionSidecarWire", "SessionCore", "SessionToken",
+        "OpenSSLCrypto", "SessionStorage", log,
+      ] + grpc
     ),
     .executableTarget(
       name: "SessionSidecarCLI",
