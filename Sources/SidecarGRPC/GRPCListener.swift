@@ -100,7 +100,7 @@ public final class GRPCListener: Service, Sendable {
         loopback.host.contains(":")
         ? .ipv6(host: loopback.host, port: loopback.port) : .ipv4(host: loopback.host, port: loopback.port)
     }
-    defer { file?.removeStaging() }
+    defer { file?.removeStaging() }  // after a failed start; a published socket's is removed at once
 
     let admission = ConnectionAdmission(
       maxConnections: config.maxConnections,
@@ -138,6 +138,7 @@ public final class GRPCListener: Service, Sendable {
         group.cancelAll()
         throw error
       }
+      file?.removeStaging()
       defer { if let file, let inode { SocketFile.remove(file.path, ifInode: inode) } }
       logger.info("gRPC listening", metadata: ["endpoint": "\(endpoint)"])
       settle(.success(()))
