@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import GRPCNIOTransportHTTP2Posix
 import SessionCore
 import SessionSidecarWire
 import Testing
@@ -216,6 +217,24 @@ struct GRPCListenerTests {
       #expect(try await health.check(.init()).status == .serving)
     }
     #expect(!FileManager.default.fileExists(atPath: path))
+  }
+
+  /// `sidecar.grpc.address` serves the same services on loopback TCP, beside the Unix socket.
+  @Test func loopbackAddressServesTheSameServices() async throws {
+    let port = Int.random(in: 30_000...39_999)
+    try await withGRPCSidecar(adjust: { $0.sidecar.grpcAddress = "127.0.0.1:\(port)" }) { test, _ in
+      #expect(test.listeners.map(\.endpoint.description) == ["unix:\(test.grpcSocketPath)", "127.0.0.1:\(port)"])
+      try await withGRPCClient(
+        transport: .http2NIOPosix(target: .ipv4(host: "127.0.0.1", port: port), transportSecurity: .plaintext)
+      ) { client in
+        let health = Grpc_Health_V1_Health.Client(wrapping: client)
+        #expect(try await health.check(.init()).status == .serving)
+        let sidecar = Sessionsidecar_V1_SessionSidecar.Client(wrapping: client)
+        let created = try await sidecar.createSession(.with { $0.userID = "over-tcp" })
+        let verified = try await sidecar.verifySession(.with { $0.accessToken = created.accessToken.token })
+        #expect(verified.outcome == .ok && verified.session.userID == "over-tcp")
+      }
+    }
   }
 
   /// A peer the allow-lists do not name is closed before HTTP/2 starts: its calls fail UNAVAILABLE.

@@ -41,6 +41,8 @@ final class SigningKeyWatchers: Sendable {
     let (stream, continuation) = AsyncStream.makeStream(
       of: Sessionsidecar_V1_GetSigningKeysResponse.self, bufferingPolicy: .bufferingNewest(1))
     let id = subscribers.withLock { subscribers in
+      // Read and sent under the lock `publish` sends under: a newer set can never arrive before this one.
+      continuation.yield(.init(keyRing.published(at: clock.nowMs())))
       defer { subscribers.next += 1 }
       subscribers.all[subscribers.next] = continuation
       return subscribers.next
@@ -48,7 +50,6 @@ final class SigningKeyWatchers: Sendable {
     continuation.onTermination = { [weak self] _ in
       _ = self?.subscribers.withLock { $0.all.removeValue(forKey: id) }
     }
-    continuation.yield(.init(keyRing.published(at: clock.nowMs())))
     return stream
   }
 
@@ -58,10 +59,10 @@ final class SigningKeyWatchers: Sendable {
     for watch in watches.withLock({ Array($0.values) }) {
       send(published, to: watch.channel, ids: watch.requestIDs)
     }
-    let subscribed = subscribers.withLock { Array($0.all.values) }
-    if !subscribed.isEmpty {
-      let keys = Sessionsidecar_V1_GetSigningKeysResponse(published)
-      for continuation in subscribed { continuation.yield(keys) }
+    subscribers.withLock { subscribers in
+      guard !subscribers.all.isEmpty else { return }
+      let keys = Sessionsidecar_V1_GetSigningKeysResponse(keyRing.published(at: clock.nowMs()))
+      for continuation in subscribers.all.values { continuation.yield(keys) }
     }
   }
 
