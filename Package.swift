@@ -6,10 +6,16 @@ import PackageDescription
 //   session-sidecar → SidecarServer → SessionCore → SessionToken → OpenSSLCrypto → COpenSSL
 //                          │               └→ SessionStorage (+ NIOPosix thread pools) ← MySQLStore → CMariaDB
 //                          └→ SessionSidecarWire (generated types + framing; SwiftProtobuf, NIOCore)
+//   session-sidecar → SidecarGRPC → SidecarServer   (the contract, Envoy ext_authz and health over grpc-swift-2)
 //   SidecarClient → SessionSidecarWire   (a client links neither libssl nor libmariadb)
 let nio: (String) -> Target.Dependency = { .product(name: $0, package: "swift-nio") }
 let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let protobuf: Target.Dependency = .product(name: "SwiftProtobuf", package: "swift-protobuf")
+let grpc: [Target.Dependency] = [
+  .product(name: "GRPCCore", package: "grpc-swift-2"),
+  .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+  .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+]
 
 let package = Package(
   name: "SessionSidecar",
@@ -34,6 +40,9 @@ let package = Package(
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+    .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+    .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
   ],
   targets: [
     // C, each library behind exactly one Swift target.
@@ -58,19 +67,28 @@ let package = Package(
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ]
     ),
+    // The gRPC listener: a transport over SidecarServer's dispatcher, so the length-prefixed socket is untouched.
+    .target(
+      name: "SidecarGRPC",
+      dependencies: [
+        "SidecarServer", "SessionSidecarWire", "SessionCore", protobuf, nio("NIOCore"), log,
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ] + grpc
+    ),
     .target(name: "SidecarClient", dependencies: ["SessionSidecarWire", nio("NIOCore"), nio("NIOPosix")]),
     .executableTarget(
       name: "SessionSidecarBenchmark",
       dependencies: [
-        "SidecarServer", "SidecarClient", "SessionSidecarWire", "SessionCore", "SessionToken", "OpenSSLCrypto",
-        "SessionStorage", log,
-      ]
+        "SidecarServer", "SidecarGRPC", "SidecarClient", "SessionSidecarWire", "SessionCore", "SessionToken",
+        "OpenSSLCrypto", "SessionStorage", log,
+      ] + grpc
     ),
     .executableTarget(
       name: "SessionSidecarCLI",
       dependencies: [
-        "SidecarServer", "SessionCore", "SessionStorage", "MySQLStore", "SessionSidecarWire", "SidecarClient",
-        "CronSchedule", "SessionToken", protobuf, .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "SidecarServer", "SidecarGRPC", "SessionCore", "SessionStorage", "MySQLStore", "SessionSidecarWire",
+        "SidecarClient", "CronSchedule", "SessionToken", protobuf,
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Yams", package: "Yams"), log,
       ]
     ),
@@ -102,6 +120,13 @@ let package = Package(
         "CronSchedule", "TestSupport", "OpenSSLCrypto", "SessionToken", nio("NIOCore"), nio("NIOPosix"), protobuf,
         log, .product(name: "NIOEmbedded", package: "swift-nio"),
       ]
+    ),
+    .testTarget(
+      name: "SidecarGRPCTests",
+      dependencies: [
+        "SidecarGRPC", "SidecarServer", "SessionSidecarWire", "SessionCore", "SessionStorage", "SessionToken",
+        protobuf, nio("NIOCore"), log,
+      ] + grpc
     ),
   ],
   swiftLanguageModes: [.v6]

@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
-# Regenerates the committed protobuf code (Swift, Python, C, Go) from proto/sessionsidecar/v1/sidecar.proto.
-# Needs protoc and protoc-c (Debian: protobuf-compiler, protobuf-c-compiler). protoc-gen-swift is built once
-# from the swift-protobuf version Package.swift names, into .build-protoc-gen-swift/, unless it is on PATH.
+# Regenerates the committed protobuf code (Swift, Python, C, Go) from proto/sessionsidecar/v1/sidecar.proto, and
+# the gRPC code of SidecarGRPC (the SessionSidecar service, Envoy's ext_authz subset, grpc.health.v1) from
+# proto/. Needs protoc and protoc-c (Debian: protobuf-compiler, protobuf-c-compiler). The two Swift plugins,
+# protoc-gen-swift and protoc-gen-grpc-swift-2, are built once from the versions Package.swift names, into
+# .build-protoc-plugins/ (one after the other; a later run reuses them), unless they are on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-plugin=$(command -v protoc-gen-swift || true)
-if [ -z "$plugin" ]; then
-  swift build -c release --product protoc-gen-swift --scratch-path .build-protoc-gen-swift >&2
-  plugin=.build-protoc-gen-swift/release/protoc-gen-swift
-fi
+scratch=.build-protoc-plugins
+plugin_path() {
+  local found
+  found=$(command -v "$1" || true)
+  if [ -z "$found" ]; then
+    found=$scratch/release/$1
+    [ -x "$found" ] || nice swift build -c release --product "$1" --scratch-path "$scratch" >&2
+  fi
+  echo "$found"
+}
+plugin=$(plugin_path protoc-gen-swift)
+grpc_plugin=$(plugin_path protoc-gen-grpc-swift-2)
 
 proto=sessionsidecar/v1/sidecar.proto
 swift_out=Sources/SessionSidecarWire/Generated
@@ -22,4 +31,18 @@ protoc -I proto --plugin=protoc-gen-swift="$plugin" \
 protoc -I proto --python_out="$python_out" "$proto"
 protoc-c -I proto --c_out="$c_out" "$proto"
 clients/go/generate.sh
-echo "generated: $swift_out, $python_out, $c_out, clients/go/sessionsidecarv1"
+
+# gRPC: the contract's service (its messages stay in SessionSidecarWire), then the messages and services that
+# only the gRPC listener uses. Package visibility: SidecarGRPC's own tests and the benchmark use them.
+grpc_out=Sources/SidecarGRPC/Generated
+mkdir -p "$grpc_out"
+grpc_only=(envoy/service/auth/v3/external_auth.proto envoy/service/auth/v3/attribute_context.proto
+  envoy/config/core/v3/base.proto envoy/type/v3/http_status.proto google/rpc/status.proto grpc/health/v1/health.proto)
+protoc -I proto --plugin=protoc-gen-swift="$plugin" \
+  --swift_out="$grpc_out" --swift_opt=Visibility=Package,FileNaming=DropPath "${grpc_only[@]}"
+grpc_opt=Visibility=Package,Server=true,Client=true,FileNaming=DropPath
+protoc -I proto --plugin=protoc-gen-grpc-swift-2="$grpc_plugin" --grpc-swift-2_out="$grpc_out" \
+  --grpc-swift-2_opt="$grpc_opt,ExtraModuleImports=SessionSidecarWire" "$proto"
+protoc -I proto --plugin=protoc-gen-grpc-swift-2="$grpc_plugin" --grpc-swift-2_out="$grpc_out" \
+  --grpc-swift-2_opt="$grpc_opt" envoy/service/auth/v3/external_auth.proto grpc/health/v1/health.proto
+echo "generated: $swift_out, $python_out, $c_out, clients/go/sessionsidecarv1, $grpc_out"

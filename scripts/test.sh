@@ -4,7 +4,8 @@
 # tests against a three-node Galera cluster it starts (scripts/galera.sh, under /tmp), checks that the
 # Swift client links no crypto or database library, then starts a sidecar process (scripts/test-sidecar.sh)
 # and runs every client's suite against it: the Swift example program, Python (sync and asyncio), C (under
-# valgrind) and Go; finally validates the deploy files. Exits non-zero when anything fails.
+# valgrind) and Go; then the gateway and gRPC suites (each with a sidecar of its own); finally validates the
+# deploy files. Exits non-zero when anything fails.
 #   SIDECAR_REQUIRE_TESTVECTORS=1 makes the Wycheproof tests fail instead of skipping when ../shared is absent.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -63,6 +64,7 @@ run "Go client" make -C clients/go test
 run "protocol doc: the minimal client" tests/protocol_doc/test_minimal_client.sh
 run "browser: log in, refresh, log out (headless Chromium)" scripts/browser-test.sh
 run "gateway: nginx auth_request in front of an app" tests/gateways/nginx_test.sh
+run "gRPC: every call, health, Envoy ext_authz" tests/grpc/run.sh
 run "deploy files" scripts/check-deploy.sh
 
 if [ ${#failed[@]} -gt 0 ]; then

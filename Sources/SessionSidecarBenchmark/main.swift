@@ -35,17 +35,19 @@ logger.logLevel = .warning
 let duration = Duration.milliseconds(Int64(seconds * 1000))
 let warmup = Duration.seconds(1)
 
-progress("1/4 openssl speed -seconds 3 rsa2048")
+progress("1/5 openssl speed -seconds 3 rsa2048")
 let openSSL = try OpenSSLSpeed.measure(seconds: 3)
 
 let fixture = try await VerifyPathFixture(logger: logger)
-progress("2/4 RSA check, AccessTokenVerifier.verify and SessionService.verify, interleaved")
+progress("2/5 RSA check, AccessTokenVerifier.verify and SessionService.verify, interleaved")
 let layers = try VerifyPathBenchmarks(fixture: fixture, warmup: warmup, duration: duration).run()
 let (bareRSA, tokenVerifier, service) = (layers.bareSignatureCheck, layers.accessTokenVerifier, layers.sessionService)
-progress("3/4 pieces of AccessTokenVerifier.verify")
+progress("3/5 pieces of AccessTokenVerifier.verify")
 let pieces = try VerifierBreakdown(fixture: fixture, warmup: .milliseconds(500), duration: duration / 3).run()
-progress("4/4 VerifySession through the Unix socket")
+progress("4/5 VerifySession through the Unix socket")
 let socket = try await SocketBenchmarks(warmup: warmup, duration: duration, logger: logger).run()
+progress("5/5 VerifySession through the gRPC listener's Unix socket")
+let grpc = try await GRPCBenchmarks(warmup: warmup, duration: duration, logger: logger).run()
 
 /// "+1.2 µs": the difference of two medians, which a busy neighbour shifts less than it shifts the means.
 func medianIncrease(_ measured: Measurement, over base: Measurement) -> String {
@@ -59,7 +61,7 @@ let table = ResultTable(
     Measured \(Date().formatted(.iso8601.year().month().day())) on \(Machine.cpuModel), \
     \(ProcessInfo.processInfo.activeProcessorCount) cores, \(openSSL.version), release build; \
     \(ResultTable.format(seconds)) s per row after 1 s of warm-up (rows 2–4 in six interleaved rounds). \
-    Rows 5 run the client and the sidecar in one process on the same cores.
+    Rows 5 and 6 run the client and the sidecar in one process on the same cores.
     """,
   rows: [
     ResultRow(
@@ -89,6 +91,22 @@ let table = ResultTable(
       "5c", "VerifySession over the socket", concurrency: "4 connections × 64 in flight", socket.fourConnections,
       notes: "\(ratio(socket.fourConnections.operationsPerSecond, service.operationsPerSecond)) row 4's rate; "
         + "µs/op is 1/throughput"),
+    ResultRow(
+      "6a′", "Round trip with no verify work, gRPC", concurrency: "1 connection, 1 in flight", grpc.emptyRoundTrip,
+      notes:
+        "empty access token, INVALID_ARGUMENT: gRPC's floor, \(ratio(grpc.emptyRoundTrip.percentileMicroseconds(0.5), socket.emptyRoundTrip.percentileMicroseconds(0.5))) row 5a′'s p50"
+    ),
+    ResultRow(
+      "6a", "VerifySession over gRPC (Unix socket)", concurrency: "1 connection, 1 in flight", grpc.oneAtATime,
+      notes: "p50 \(medianIncrease(grpc.oneAtATime, over: socket.oneAtATime)) over row 5a"),
+    ResultRow(
+      "6b", "VerifySession over gRPC (Unix socket)", concurrency: "1 connection, 64 in flight", grpc.pipelined,
+      notes: "\(ratio(grpc.pipelined.operationsPerSecond, socket.pipelined.operationsPerSecond)) row 5b's rate"),
+    ResultRow(
+      "6c", "VerifySession over gRPC (Unix socket)", concurrency: "4 connections × 64 in flight",
+      grpc.fourConnections,
+      notes: "\(ratio(grpc.fourConnections.operationsPerSecond, socket.fourConnections.operationsPerSecond)) "
+        + "row 5c's rate"),
   ])
 
 let report = table.markdown + "\n" + VerifierBreakdown.markdown(pieces)

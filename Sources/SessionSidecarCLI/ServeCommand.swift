@@ -3,6 +3,7 @@ import CronSchedule
 import Foundation
 import Logging
 import SessionCore
+import SidecarGRPC
 import SidecarServer
 
 struct ServeCommand: AsyncParsableCommand {
@@ -41,6 +42,6 @@ struct ServeCommand: AsyncParsableCommand {
     let reloader = ConfigReloader(path: options.config, sidecar: sidecar, logger: logger)
     let hangups = reloader.start()
     defer { hangups.cancel() }
-    try await sidecar.run(cleanup: cleanup)
+    try await sidecar.run(cleanup: cleanup, listeners: GRPCListener.configured(for: sidecar))
   }
 }

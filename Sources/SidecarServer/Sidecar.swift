@@ -20,12 +20,13 @@ public final class Sidecar: Sendable {
   public let metrics: SidecarMetrics
   public let readiness: Readiness
   let clock: any WallClock
-  let logger: Logger
+  package let logger: Logger
   let watchers: SigningKeyWatchers
+  let dispatcher: RequestDispatcher
   let socketServer: SocketServer
   /// `sidecar.readOnlySocketPath`: VerifySession, GetSigningKeys, WatchSigningKeys and Health only.
   let readOnlySocketServer: SocketServer?
-  let group: any EventLoopGroup
+  package let group: any EventLoopGroup
   /// Identifies this process when claiming shared jobs.
   let instanceID = RandomIdentifier.uuid()
   private let databaseHealthy = Mutex(true)
@@ -65,6 +66,7 @@ public final class Sidecar: Sendable {
     self.readiness = Readiness(
       windowSeconds: config.sidecar.readinessDatabaseWindowSeconds, keyRing: keyRing, clock: clock)
     let dispatcher = RequestDispatcher(service: service, clock: clock, readiness: readiness, metrics: metrics)
+    self.dispatcher = dispatcher
     let watchers = self.watchers
     self.readOnlySocketServer = config.sidecar.readOnlySocketPath.map {
       SocketServer(
@@ -112,9 +114,10 @@ public final class Sidecar: Sendable {
     try await readOnlySocketServer?.listening.futureResult.get()
   }
 
-  /// The services to run, in start order; they stop in reverse: the socket server drains first, the
-  /// database (its threads and connections) closes last.
-  public func services(cleanup: ExpiredDataCleanup?) -> [any Service] {
+  /// The services to run, in start order; they stop in reverse: the socket server drains first, then the other
+  /// `listeners` (the gRPC ones, built outside this module), the HTTP listener; the database (its threads and
+  /// connections) closes last.
+  public func services(cleanup: ExpiredDataCleanup?, listeners: [any Service] = []) -> [any Service] {
     var services: [any Service] = [
       DatabaseService(database: database),
       PeriodicJob(name: "signing-key sync", intervalMs: Self.keySyncIntervalMs, logger: logger) { [self] in
@@ -141,15 +144,20 @@ public final class Sidecar: Sendable {
         forwardAuth: ForwardAuth(service: service, metrics: metrics))
       services.append(LoopbackHTTPServer(address: address, routes: routes, group: group, logger: logger))
     }
+    services += listeners
     if let readOnlySocketServer { services.append(readOnlySocketServer) }
     services.append(socketServer)
     return services
   }
 
-  /// Runs until SIGTERM/SIGINT, `shutdown()` or cancellation, then drains and stops every service.
-  public func run(cleanup: ExpiredDataCleanup?, signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+  /// Runs until SIGTERM/SIGINT, `shutdown()` or cancellation, then drains and stops every service. `listeners`
+  /// join the lifecycle beside the sockets (see `services`).
+  public func run(
+    cleanup: ExpiredDataCleanup?, listeners: [any Service] = [], signals: [UnixSignal] = [.sigterm, .sigint]
+  ) async throws {
     let group = ServiceGroup(
-      services: services(cleanup: cleanup), gracefulShutdownSignals: signals, cancellationSignals: [],
+      services: services(cleanup: cleanup, listeners: listeners), gracefulShutdownSignals: signals,
+      cancellationSignals: [],
       logger: logger)
     serviceGroup.withLock { $0 = group }
     defer {

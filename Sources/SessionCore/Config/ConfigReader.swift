@@ -118,6 +118,7 @@ struct ConfigReader {
     if let address = c.sidecar.httpAddress, LoopbackAddress(parsing: address) == nil {
       problem("sidecar.http.address", "\"\(address)\" is not a loopback host:port (e.g. 127.0.0.1:8080 or [::1]:8080)")
     }
+    readGRPC(into: &c.sidecar)
     optionalString("sidecar.keyEncryptionKeyFile", into: &c.sidecar.keyEncryptionKeyFile)
     bool("sidecar.allowUnsealedKeys", into: &c.sidecar.allowUnsealedKeys)
     int("sidecar.drainTimeoutSeconds", 0...600, unit: "seconds", into: &c.sidecar.drainTimeoutSeconds)
@@ -145,9 +146,37 @@ struct ConfigReader {
     "sidecar.verifyCache.maxEntries", "sidecar.verifyCache.maxBytes",
     "sidecar.idleTimeoutSeconds", "sidecar.maxRevokeHandles", "sidecar.maxQueuedDatabaseCalls", "sidecar.socketGroup",
     "sidecar.allowedUIDs", "sidecar.allowedGIDs", "sidecar.readOnlySocketPath", "sidecar.drainTimeoutSeconds",
-    "sidecar.readinessDatabaseWindowSeconds",
+    "sidecar.readinessDatabaseWindowSeconds", "sidecar.grpc.socketPath", "sidecar.grpc.address",
     "logging.format",
   ]
+
+  /// `sidecar.grpc.*`: a third socket path that must not collide with the other two, and a loopback address. A TCP
+  /// peer has no credentials to check, so the address is refused while the allow-lists are set.
+  private mutating func readGRPC(into sidecar: inout SidecarConfig.Sidecar) {
+    optionalString("sidecar.grpc.socketPath", into: &sidecar.grpcSocketPath)
+    if let path = sidecar.grpcSocketPath,
+      path.utf8.count > 90 || path == sidecar.socketPath || path == sidecar.readOnlySocketPath
+    {
+      problem(
+        "sidecar.grpc.socketPath", "must be at most 90 bytes and differ from sidecar.socketPath and readOnlySocketPath")
+    }
+    optionalString("sidecar.grpc.address", into: &sidecar.grpcAddress)
+    if let address = sidecar.grpcAddress {
+      if LoopbackAddress(parsing: address) == nil {
+        problem(
+          "sidecar.grpc.address", "\"\(address)\" is not a loopback host:port (e.g. 127.0.0.1:50051 or [::1]:50051)")
+      } else if !sidecar.allowedUIDs.isEmpty || !sidecar.allowedGIDs.isEmpty {
+        problem(
+          "sidecar.grpc.address",
+          "cannot be used with sidecar.allowedUIDs / allowedGIDs: a TCP peer has no uid or gid to check "
+            + "(use sidecar.grpc.socketPath)")
+      } else if let http = sidecar.httpAddress.flatMap(LoopbackAddress.init(parsing:)),
+        http == LoopbackAddress(parsing: address)
+      {
+        problem("sidecar.grpc.address", "must differ from sidecar.http.address")
+      }
+    }
+  }
 
   // MARK: Typed readers
 

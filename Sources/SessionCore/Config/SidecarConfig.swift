@@ -101,6 +101,10 @@ public struct SidecarConfig: Sendable, Equatable {
     public var jwksFile: String?
     /// `host:port` on loopback for `GET /.well-known/jwks.json`; nil means no HTTP listener.
     public var httpAddress: String?
+    /// A Unix socket serving the contract over gRPC (and Envoy's ext_authz, gRPC health); nil means none.
+    public var grpcSocketPath: String?
+    /// `host:port` on loopback serving the same over gRPC on TCP; nil means none.
+    public var grpcAddress: String?
     /// 32 random bytes sealing private keys at rest (AES-256-GCM); nil stores them in clear.
     public var keyEncryptionKeyFile: String?
     /// Without a key-encryption key, `serve` refuses to start unless this is true.

@@ -6,7 +6,7 @@ import SessionToken
 /// Forward-auth: a gateway (nginx `auth_request`, Traefik `ForwardAuth`, Caddy `forward_auth`, Envoy's HTTP
 /// ext_authz) asks whether the original request carries a valid session. The same verify path as the socket
 /// (key ring, blacklisting, anti-CSRF), counted under VerifySession in the metrics.
-struct ForwardAuth: Sendable {
+package struct ForwardAuth: Sendable {
   static let path = "/auth/verify"
   static let safeMethods: Set<String> = ["GET", "HEAD", "OPTIONS"]
 
@@ -14,20 +14,27 @@ struct ForwardAuth: Sendable {
   let metrics: SidecarMetrics
 
   /// What a gateway sends, whatever the transport (HTTP here, Envoy's CheckRequest over gRPC).
-  struct Request {
-    var method: String
-    var authorization: String?
-    var cookie: String?
-    var antiCsrf: String?
+  package struct Request: Sendable {
+    package var method: String
+    package var authorization: String?
+    package var cookie: String?
+    package var antiCsrf: String?
+
+    package init(method: String, authorization: String?, cookie: String?, antiCsrf: String?) {
+      self.method = method
+      self.authorization = authorization
+      self.cookie = cookie
+      self.antiCsrf = antiCsrf
+    }
   }
 
   /// What the gateway is told.
-  enum Decision: Equatable {
+  package enum Decision: Equatable, Sendable {
     case allow(userID: String, handle: String, payloadBase64URL: String)
     case tryRefreshToken
     case unauthorised
 
-    var outcomeHeader: String? {
+    package var outcomeHeader: String? {
       switch self {
       case .allow: nil
       case .tryRefreshToken: "try-refresh-token"
@@ -35,7 +42,7 @@ struct ForwardAuth: Sendable {
       }
     }
 
-    var body: String {
+    package var body: String {
       switch self {
       case .allow: ""
       case .tryRefreshToken: #"{"message":"try refresh token"}"#
@@ -44,7 +51,7 @@ struct ForwardAuth: Sendable {
     }
   }
 
-  func decide(_ request: Request) -> Decision {
+  package func decide(_ request: Request) -> Decision {
     guard let token = Self.accessToken(authorization: request.authorization, cookie: request.cookie) else {
       metrics.verified(.unauthorised)
       return .unauthorised

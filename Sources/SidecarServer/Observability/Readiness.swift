@@ -30,7 +30,7 @@ public final class Readiness: Sendable {
   }
 
   /// Why the sidecar is not ready; empty when it is.
-  var notReadyReasons: [String] {
+  package var notReadyReasons: [String] {
     let now = clock.nowMs()
     var reasons: [String] = []
     if keyRing.signingKey(useStaticKey: false, at: now) == nil && keyRing.signingKey(useStaticKey: true, at: now) == nil

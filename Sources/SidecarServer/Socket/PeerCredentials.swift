@@ -6,13 +6,13 @@ import NIOCore
 
 /// The connecting process's credentials, from the kernel (SO_PEERCRED): who is on the other end of a Unix
 /// socket, whatever it claims.
-struct PeerCredentials: Sendable, Equatable {
-  var pid: Int32
-  var uid: UInt32
-  var gid: UInt32
+package struct PeerCredentials: Sendable, Equatable {
+  package var pid: Int32
+  package var uid: UInt32
+  package var gid: UInt32
 
   /// Reads them off an accepted channel; nil where the platform has no SO_PEERCRED.
-  static func of(_ channel: any Channel) -> EventLoopFuture<PeerCredentials?> {
+  package static func of(_ channel: any Channel) -> EventLoopFuture<PeerCredentials?> {
     #if os(Linux)
       guard let provider = channel as? any SocketOptionProvider else {
         return channel.eventLoop.makeSucceededFuture(nil)
@@ -29,13 +29,18 @@ struct PeerCredentials: Sendable, Equatable {
 
 /// Who may talk on the sockets: empty lists allow every peer that can open the socket (its mode and group
 /// decide); otherwise the peer's uid must be in `uids` or its gid in `gids`.
-struct PeerPolicy: Sendable {
+package struct PeerPolicy: Sendable {
   let uids: Set<UInt32>
   let gids: Set<UInt32>
 
-  var allowsEveryone: Bool { uids.isEmpty && gids.isEmpty }
+  package init(uids: Set<UInt32>, gids: Set<UInt32>) {
+    self.uids = uids
+    self.gids = gids
+  }
 
-  func allows(_ peer: PeerCredentials) -> Bool {
+  package var allowsEveryone: Bool { uids.isEmpty && gids.isEmpty }
+
+  package func allows(_ peer: PeerCredentials) -> Bool {
     allowsEveryone || uids.contains(peer.uid) || gids.contains(peer.gid)
   }
 }

@@ -124,31 +124,17 @@ final class SocketServer: Service, Sendable {
     } onCancelOrGracefulShutdown: {
       beginDrain()
     }
-    // Remove the socket file only if it is still ours (a newer instance may have taken the path).
-    if Self.inode(of: path) == inode { try? FileManager.default.removeItem(atPath: path) }
+    // Only if it is still ours: a newer instance may have taken the path.
+    SocketFile.remove(path, ifInode: inode)
     state.withLock { $0 = .stopped }
     logger.info("stopped listening", metadata: ["socket": "\(path)"])
   }
 
-  /// Binds in a private directory, sets the mode, then renames the socket into place: no client ever sees
-  /// the socket with a wider mode than configured. Refuses a path another live process is serving.
+  /// Binds in a private directory, sets the mode, then renames the socket into place (`SocketFile`): no client
+  /// ever sees the socket with a wider mode than configured. Refuses a path another live process is serving.
   private func bind(quiescing: ServerQuiescingHelper) async throws -> (any Channel, UInt64) {
-    let files = FileManager.default
-    let directory = (path as NSString).deletingLastPathComponent
-    if !directory.isEmpty { try files.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-    if files.fileExists(atPath: path),
-      let live = try? await ClientBootstrap(group: eventLoops).connect(unixDomainSocketPath: path).get()
-    {
-      try? await live.close()
-      throw SocketPathInUse(path: path)
-    }
-    // Short, so that the staging path stays within the 107-byte limit of a Unix socket path.
-    let staging = (directory.isEmpty ? "." : directory) + "/.s" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
-    // Created 0700 in one call: never, even briefly, with the umask's mode.
-    guard mkdir(staging, 0o700) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-    defer { try? files.removeItem(atPath: staging) }
-    let temporary = staging + "/s"
-
+    let file = try await SocketFile.stage(path: path, group: eventLoops)
+    defer { file.removeStaging() }
     let channel = try await ServerBootstrap(group: eventLoops)
       .serverChannelOption(.backlog, value: 256)
       .serverChannelInitializer { channel in
@@ -180,18 +166,13 @@ final class SocketServer: Service, Sendable {
           return serve(channel, maxFrameBytes: maxFrameBytes, maxInFlight: maxInFlight)
         }
       }
-      .bind(unixDomainSocketPath: temporary).get()
+      .bind(unixDomainSocketPath: file.stagingPath).get()
     do {
-      if let group { try Self.changeGroup(of: temporary, to: group) }
-      try files.setAttributes([.posixPermissions: NSNumber(value: mode)], ofItemAtPath: temporary)
-      guard rename(temporary, path) == 0 else {
-        throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
-      }
+      return (channel, try file.publish(mode: mode, group: group))
     } catch {
       channel.close(promise: nil)
       throw error
     }
-    return (channel, Self.inode(of: path) ?? 0)
   }
 
   /// The pipeline of a served connection: framing, idle timeout, the connection handler.
@@ -217,37 +198,6 @@ final class SocketServer: Service, Sendable {
       try channel.pipeline.syncOperations.addHandler(RefusingHandler(frame: frame))
     }
   }
-
-  /// Gives the socket file the configured group (a name or a number).
-  private static func changeGroup(of path: String, to group: String) throws {
-    let gid: gid_t
-    if let number = gid_t(group) {
-      gid = number
-    } else if let entry = getgrnam(group) {
-      gid = entry.pointee.gr_gid
-    } else {
-      throw SocketGroupUnknown(group: group)
-    }
-    guard chown(path, uid_t.max, gid) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EPERM) }
-  }
-
-  private static func inode(of path: String) -> UInt64? {
-    (try? FileManager.default.attributesOfItem(atPath: path))?[.systemFileNumber] as? UInt64
-  }
-}
-
-/// Another process answers on the configured socket path.
-struct SocketPathInUse: Error, CustomStringConvertible {
-  let path: String
-  var description: String {
-    "another process is serving \(path); stop it or set sidecar.socketPath to another path"
-  }
-}
-
-/// sidecar.socketGroup names no group of this system.
-struct SocketGroupUnknown: Error, CustomStringConvertible {
-  let group: String
-  var description: String { "sidecar.socketGroup: no group named \(group) on this system" }
 }
 
 /// The sidecar stopped before its socket server ran.
