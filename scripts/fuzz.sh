@@ -5,7 +5,8 @@
 #   wire         WireFrameDecoder.next(&buffer) on every split of a byte stream, WireRequest/WireResponse(frame:),
 #                the dispatcher's envelope checks, protobuf and frame round trips
 #   jwt          AccessTokenVerifier / JWSVerifier on arbitrary token strings against a fixed key set
-#   jwt_signed   header and payload from the input, signed with the fixed key, then verified (reaches the claims)
+#   jwt_signed   header and payload from the input, signed with the fixed key when the verifier reaches the
+#                signature check, then verified (reaches the claims)
 #   json         StrictJSON / JSONScanner, AccessTokenClaims, AccessTokenPayload, JWKSet, Base64URL
 #   config       ConfigLoader.load(file:environment:) on key=value lines ($NAME=value for the environment)
 #   config_yaml  the CLI's YAML flattening (ConfigFile.flatten) feeding ConfigLoader
