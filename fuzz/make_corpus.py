@@ -298,6 +298,8 @@ def config_corpora():
     hostname = {"sidecar.http.address": "127.evil.example.com:8080"}
     write("config", "regression-loopback-hostname", lines(dict(minimal, **hostname)))
     write("config", "regression-cookie-ctl", lines(dict(minimal, **{"cookie.domain": "example.com\x07"})))
+    not_a_literal = {"sidecar.http.address": "127.0.0.08:8080"}
+    write("config", "regression-loopback-not-a-literal", lines(dict(minimal, **not_a_literal)))
 
     yaml_minimal = """mysql:
   user: sidecar

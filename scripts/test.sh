@@ -48,6 +48,7 @@ cluster_tests() {
 }
 run "Galera cluster: many sidecars on three nodes" cluster_tests
 run "client links no libssl/libmariadb" scripts/check-client-links.sh
+run "fuzzers (briefly)" env FUZZ_JOBS=2 scripts/fuzz.sh 10
 
 # One sidecar process for the client suites; their restart tests restart it through SESSION_SIDECAR_RESTART.
 bin=$(swift build --show-bin-path)

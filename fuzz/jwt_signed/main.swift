@@ -3,13 +3,21 @@
 //
 // A fuzzer cannot forge an RS256 signature, so `jwt` never gets past the signature check with anything but
 // the seeds. This target signs what it is given: the header and payload come from the input, the signature
-// from the fixed key (about 1 ms per input, so it runs far fewer inputs than `jwt`; it is here to reach the
-// header rules and the claims behind a valid signature).
+// from the fixed key; it is here to reach the header rules and the claims behind a valid signature.
+// An RSA-2048 signature costs about 0.7 ms (OpenSSL), several times the rest of an input, so an input is signed
+// only when the verifier gets as far as the signature: it is first verified with a decoy, a genuine signature
+// by the same key over another message. The decoy must never be accepted; "invalid signature" means the
+// verifier reached the signature check, and the input is signed and verified again for the checks below. Any
+// other answer was given before the signature was looked at (JWSVerifier checks it last), so it is the answer
+// the signed token gets too; one such input in 32 (by a hash of the input) is signed anyway to check exactly
+// that. Signatures are kept by signing input (PKCS #1 v1.5 is deterministic), for inputs the fuzzer repeats.
 // Input: one control byte, then the segments.
 //   control & 1 == 0   the rest is the payload; the header is the one AccessTokenSigner writes
 //   control & 1 == 1   the rest is header, a 0x00 byte, then payload (no 0x00: all header, empty payload)
 //   control & 2        also check a copy with one signature character changed
 // Checks:
+//   - the decoy signature is never accepted, and an answer given with it before the signature check is the
+//     signed token's answer too (one input in 32);
 //   - with the signer's header, the outcome is exactly what the payload says: valid or expired (from exp) when
 //     it is a strict JSON object with the session claims of the right types, "malformed claims" otherwise,
 //     "malformed token" for an empty payload;
@@ -46,8 +54,24 @@ enum JWTSignedFuzz {
       header = rest
       payload = []
     }
-    let token = sign(header: header, payload: payload)
-    let result = verifier.verify(token, keys: FuzzTokenKeys.keySet, nowMs: nowMs)
+    let signingInput = Base64URL.encode(header) + "." + Base64URL.encode(payload)
+    var token = signingInput + "." + decoySignature
+    var result = verifier.verify(token, keys: FuzzTokenKeys.keySet, nowMs: nowMs)
+    let reachedSignature: Bool
+    switch result {
+    case .valid, .expired: return fuzzCheck(false, "a signature made for another message verified")
+    case .invalid(let reason): reachedSignature = reason == "invalid signature"
+    case .unknownKey: reachedSignature = false
+    }
+    if reachedSignature {
+      token = signingInput + "." + signature(of: signingInput)
+      result = verifier.verify(token, keys: FuzzTokenKeys.keySet, nowMs: nowMs)
+    } else if spotCheck(input) {
+      let signed = verifier.verify(signingInput + "." + signature(of: signingInput), keys: FuzzTokenKeys.keySet, nowMs: nowMs)
+      fuzzCheck(
+        String(describing: signed) == String(describing: result),
+        "refused before the signature check (\(result)), but \(signed) once signed")
+    }
 
     let expectedClaims: AccessTokenClaims? = payload.withUnsafeBytes { bytes in
       guard let members = try? StrictJSON.members(ofObject: bytes) else { return nil }
@@ -94,10 +118,25 @@ enum JWTSignedFuzz {
     }
   }
 
-  static func sign(header: [UInt8], payload: [UInt8]) -> String {
-    let input = Base64URL.encode(header) + "." + Base64URL.encode(payload)
-    let signature = try! FuzzTokenKeys.signingKey.signSHA256(Array(input.utf8))
-    return input + "." + Base64URL.encode(signature)
+  /// A genuine signature by the signing key, over a message no input produces (it has no "." in it).
+  static let decoySignature = Base64URL.encode(try! FuzzTokenKeys.signingKey.signSHA256(Array("decoy".utf8)))
+
+  /// Signatures already made, by signing input (cleared when full).
+  nonisolated(unsafe) static var signatures: [String: String] = [:]
+
+  static func signature(of signingInput: String) -> String {
+    if let known = signatures[signingInput] { return known }
+    let signature = Base64URL.encode(try! FuzzTokenKeys.signingKey.signSHA256(Array(signingInput.utf8)))
+    if signatures.count >= 4096 { signatures.removeAll(keepingCapacity: true) }
+    signatures[signingInput] = signature
+    return signature
+  }
+
+  /// One input in 32, chosen by an FNV-1a hash of its bytes (so a replayed input takes the same path).
+  static func spotCheck(_ input: UnsafeBufferPointer<UInt8>) -> Bool {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in input { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+    return hash >> 59 == 0
   }
 
   /// What an accepted header must say.

@@ -1,7 +1,7 @@
 // Fuzz target `wire`: compiled into module SessionSidecarWire with Sources/SessionSidecarWire (scripts/fuzz.sh).
 //
 // Input: one control byte, then a byte stream as a client would send it on the socket.
-//   control & 3        the frame cap (16, 300, 1024 or the server default of 4 MiB)
+//   control & 3        the frame cap (16, 300, 1024 or the server default, sidecar.maxFrameBytes = 256 KiB)
 //   control >> 2       seeds the read sizes of the chunked passes; control & 0x80 == 0: one read in the channel
 // Checks:
 //   1. WireFrameDecoder.next(&buffer) finds exactly the frames a hand-written model of the framing rules finds
@@ -27,7 +27,8 @@ public func wireFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
 }
 
 enum WireFuzz {
-  static let caps = [16, 300, 1024, WireFraming.defaultMaxRequestBytes]
+  /// The last is SidecarConfig's default maxFrameBytes (SessionCore is not linked into this target).
+  static let caps = [16, 300, 1024, 256 * 1024]
   /// Frames looked at in depth per input; the rest are only split.
   static let framesChecked = 16
 
