@@ -48,17 +48,12 @@ struct TestGaleraCluster: Sendable {
     return configuration
   }
 
-  /// Runs a query on the first node that answers (causal reads on: it sees every committed write).
+  /// Runs a query through the store's own pool: on the first node that answers, with causal reads on (it sees
+  /// every committed write).
   func select(_ sql: String, database: String) throws -> [MySQLRow] {
-    let configuration = configuration(database: database)
-    for node in nodes {
-      guard
-        let connection = try? MariaDBConnection(
-          configuration: configuration, endpoint: node, logger: TestDatabase.logger)
-      else { continue }
-      return try connection.select(sql, [], operation: "test query")
-    }
-    throw StoreErrorForTests("no node of the cluster answered")
+    let pool = ConnectionPool(configuration: configuration(database: database), logger: TestDatabase.logger)
+    defer { pool.close() }
+    return try pool.withConnection { try $0.select(sql, [], operation: "test query") }
   }
 
   func admin(_ sql: String) throws {
@@ -86,7 +81,7 @@ struct TestGaleraCluster: Sendable {
       defer { for pointer in argv { free(pointer) } }
       var pid: pid_t = 0
       let spawned = posix_spawn(&pid, command[0], &actions, nil, argv, environ)
-      guard spawned == 0 else { throw StoreErrorForTests("posix_spawn galera.sh: error \(spawned)") }
+      guard spawned == 0 else { throw ClusterTestError("posix_spawn galera.sh: error \(spawned)") }
       var status: Int32 = 0
       while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
       return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
@@ -111,7 +106,7 @@ struct TestGaleraCluster: Sendable {
   }
 }
 
-struct StoreErrorForTests: Error, CustomStringConvertible {
+struct ClusterTestError: Error, CustomStringConvertible {
   let description: String
   init(_ description: String) { self.description = description }
 }
@@ -200,7 +195,7 @@ struct ClusterSidecar: Sendable {
     process.terminate()
     let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     let exit = process.isRunning ? "still running" : "exit status \(process.terminationStatus)"
-    throw StoreErrorForTests("the sidecar beside node \(node) did not start (\(exit)):\n\(log.suffix(3000))")
+    throw ClusterTestError("the sidecar beside node \(node) did not start (\(exit)):\n\(log.suffix(3000))")
   }
 }
 
