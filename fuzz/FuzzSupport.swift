@@ -34,6 +34,12 @@ func fuzzCheck(
   }
 }
 
+/// A problem message as operators read it: one line of printable ASCII (and `…` where quoted text was cut),
+/// whatever the input held (QuotedText in Sources/SessionCore/Config escapes keys and values).
+func isPrintableProblemLine(_ line: String) -> Bool {
+  line.unicodeScalars.allSatisfy { (" "..."~").contains($0) || $0 == "\u{2026}" }
+}
+
 /// Reads typed values off the front of a fuzz input; past the end it yields zeros.
 struct FuzzReader {
   let bytes: UnsafeBufferPointer<UInt8>

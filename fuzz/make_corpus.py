@@ -372,6 +372,10 @@ sidecar:
     write("config_yaml", "empty", "")
     dotted = "mysql:\n  user: sidecar\n  password: pw\n  database: sessions\nmysql.user: root\n"
     write("config_yaml", "regression-dotted-duplicate", dotted)
+    # A duplicated key that starts with a combining mark (U+035C), and one with a newline: problems quote keys
+    # escaped, one printable line each.
+    marked = "tokens:\n  \u035cssToken: 1\n  \u035cssToken: 2\n" + '"a\\nb": 1\n"a\\nb": 2\n'
+    write("config_yaml", "regression-marked-duplicate", marked)
 
 
 # --- cron ------------------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ enum ConfigFile {
       .composer(_, let problem, let mark, _):
       return " at line \(mark.line), column \(mark.column) (\(problem))"
     case .duplicatedKeysInMapping(let duplicates, _):
-      return " (duplicated keys: \(duplicates.joined(separator: ", ")))"
+      return " (duplicated keys: \(duplicates.map(QuotedText.key).joined(separator: ", ")))"
     default:
       return ""
     }
@@ -62,7 +62,8 @@ enum ConfigFile {
       case .mapping(let mapping):
         for (key, value) in mapping {
           guard let name = key.string else {
-            problems.append("\(path): \(prefix)<key>: keys must be plain strings")
+            problems.append(
+              "\(path): \(QuotedText.key(prefix.isEmpty ? "<key>" : prefix + ".<key>")): keys must be plain strings")
             continue
           }
           walk(value, prefix: prefix.isEmpty ? name : "\(prefix).\(name)")
@@ -73,7 +74,7 @@ enum ConfigFile {
         }
         // `mysql.user: a` beside `mysql: { user: b }` names one key twice: refused, not silently one of them.
         guard assigned.insert(prefix).inserted else {
-          problems.append("\(path): \(prefix) is set more than once")
+          problems.append("\(path): \(QuotedText.key(prefix)) is set more than once")
           return
         }
         flat[prefix] = scalar.string
@@ -82,18 +83,18 @@ enum ConfigFile {
         var items: [String] = []
         for item in sequence {
           guard case .scalar(let scalar) = item, !scalar.string.contains(",") else {
-            problems.append("\(path): \(prefix): only lists of plain values are allowed")
+            problems.append("\(path): \(QuotedText.key(prefix)): only lists of plain values are allowed")
             return
           }
           items.append(scalar.string)
         }
         guard assigned.insert(prefix).inserted else {
-          problems.append("\(path): \(prefix) is set more than once")
+          problems.append("\(path): \(QuotedText.key(prefix)) is set more than once")
           return
         }
         flat[prefix] = items.joined(separator: ",")
       case .alias:
-        problems.append("\(path): \(prefix): YAML aliases are not allowed")
+        problems.append("\(path): \(QuotedText.key(prefix)): YAML aliases are not allowed")
       }
     }
     walk(root, prefix: "")

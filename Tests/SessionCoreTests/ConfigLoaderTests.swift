@@ -65,6 +65,36 @@ struct ConfigLoaderTests {
     #expect(found.count == 1 && found[0].contains("mysql.hosts"), "\(found)")
   }
 
+  @Test("problems show keys and values on one printable line, quoted and escaped")
+  func problemsEscapeWhatTheInputSpells() {
+    let found = problems(
+      [
+        "mysql.user": "u", "mysql.password": "p", "mysql.database": "d", "mysql.port": "3306\n\u{1B}[2J",
+        "odd\nkey": "1", "tokens.refreshToken.removalCronjobInterval": "0 0 0 1\u{35C} * *",
+      ])
+    #expect(found.contains("mysql.port: \"3306\\u{A}\\u{1B}[2J\" is not a whole number; allowed range 1...65535"))
+    #expect(found.contains("\"odd\\u{A}key\": unknown key"))
+    #expect(
+      found.contains {
+        $0.hasPrefix("tokens.refreshToken.removalCronjobInterval: cron field 4") && $0.contains("1\\u{35C}")
+      })
+    for problem in found {
+      #expect(problem.unicodeScalars.allSatisfy { (" "..."~").contains($0) }, "\(problem.debugDescription)")
+    }
+  }
+
+  @Test func quotedTextEscapesAndCuts() {
+    #expect(QuotedText.quoted("plain") == "\"plain\"")
+    #expect(QuotedText.quoted("a\"b\\c") == #""a\"b\\c""#)
+    #expect(QuotedText.quoted("\u{35C}é\t") == #""\u{35C}\u{E9}\u{9}""#)
+    #expect(QuotedText.quoted(String(repeating: "x", count: 101)) == "\"" + String(repeating: "x", count: 100) + "\"…")
+    #expect(QuotedText.key("mysql.user") == "mysql.user")
+    #expect(QuotedText.key("my key") == "\"my key\"")
+    #expect(QuotedText.key("") == "\"\"")
+    #expect(QuotedText.escaped("ok … fine") == "ok … fine")
+    #expect(QuotedText.escaped("a\u{7F}b\"") == "a\\u{7F}b\"")
+  }
+
   @Test func emptyPasswordIsAllowed() throws {
     #expect(try testConfig(["mysql.password": ""]).mysql.password == "")
   }

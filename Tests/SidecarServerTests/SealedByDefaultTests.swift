@@ -59,6 +59,40 @@ struct ConfigFuzzFindingTests {
     #expect(errors.contains("mysql.user is set more than once"))
   }
 
+  /// fuzz/RESULTS.md, config_yaml: a duplicated key starting with a combining mark. Every problem stays one line
+  /// of printable ASCII that starts with the file's path, however the keys are spelled.
+  @Test func keysWithMarksAndNewlinesAreEscapedInProblems() async throws {
+    let path = try SidecarExecutable.writeConfig(
+      "tokens:\n  \u{35C}ssToken: 1\n  \u{35C}ssToken: 2\n")
+    let (status, errors) = try await SidecarExecutable.run(["config", "check", "--config", path])
+    #expect(status == 2)
+    #expect(errors.contains(": not valid YAML (duplicated keys: \"\\u{35C}ssToken\")"))
+
+    let odd = try SidecarExecutable.writeConfig(
+      """
+      mysql: { user: u, password: p, database: d }
+      tokens: { refreshToken: { renewTokenPath: /refresh } }
+      "a\\nb": [x, [y]]
+      """)
+    let (listStatus, listErrors) = try await SidecarExecutable.run(["config", "check", "--config", odd])
+    #expect(listStatus == 2)
+    #expect(listErrors.contains(odd + ": \"a\\u{A}b\": only lists of plain values are allowed"))
+
+    let escape = try SidecarExecutable.writeConfig(
+      """
+      mysql: { user: u, password: p, database: d }
+      tokens: { refreshToken: { renewTokenPath: /refresh } }
+      "c\\u001B[2J": 1
+      """)
+    let (keyStatus, keyErrors) = try await SidecarExecutable.run(["config", "check", "--config", escape])
+    #expect(keyStatus == 2)
+    #expect(keyErrors.contains(escape + ": \"c\\u{1B}[2J\": unknown key"))
+    #expect(!keyErrors.unicodeScalars.contains("\u{1B}"))
+    for line in (listErrors + "\n" + keyErrors).split(separator: "\n") {
+      #expect(line.hasPrefix(odd + ": ") || line.hasPrefix(escape + ": "), "\(line.debugDescription)")
+    }
+  }
+
   @Test(arguments: ["example.com\u{0B}", "exa\u{7F}mple.com"])
   func aControlCharacterInTheCookieDomainIsRefused(domain: String) async throws {
     let path = try SidecarExecutable.writeConfig(

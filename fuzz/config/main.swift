@@ -16,7 +16,8 @@
 //     choose the interface. Reported as finding LOOPBACK_HOSTNAME (fuzz/RESULTS.md);
 //   - the Set-Cookie headers of an accepted config (CookieFactory, Sources/SessionCore/Sessions/Cookies.swift) have
 //     exactly their attributes and no control characters. Reported as finding COOKIE_CTL (fuzz/RESULTS.md);
-//   - TableName.isValid agrees with its documented alphabet.
+//   - TableName.isValid agrees with its documented alphabet;
+//   - every problem is one line of printable ASCII, however the keys and values are spelled (QuotedText).
 import CronSchedule
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -55,7 +56,11 @@ enum ConfigFuzz {
 
     switch first {
     case .success(let config): checkRanges(config)
-    case .failure(let error): fuzzCheck(!error.problems.isEmpty, "a ConfigurationError without problems")
+    case .failure(let error):
+      fuzzCheck(!error.problems.isEmpty, "a ConfigurationError without problems")
+      for problem in error.problems {
+        fuzzCheck(isPrintableProblemLine(problem), "a problem is not one printable line: \(problem.debugDescription)")
+      }
     }
     checkPasswordIsInert(first, file: file, environment: environment)
   }

@@ -8,7 +8,8 @@
 //     either loads or lists problems;
 //   - a refusal for bad YAML names only where the problem is (the code promises not to pass on Yams' message,
 //     which quotes the offending line and so may quote the password): the message is "<path>: not valid YAML",
-//     optionally " at line L, column C (<libyaml's fixed problem text>)" or the duplicated key names;
+//     optionally " at line L, column C (<libyaml's fixed problem text>)" or the duplicated key names, and every
+//     problem is one line of printable ASCII (QuotedText escapes the keys);
 //   - the flattened keys and values are what an independent walk of the same YAML tree gives, and no dotted key
 //     is set twice (`mysql.port: 1` beside `mysql: {port: 2}` would let the later one win silently, while a
 //     literal duplicate key is an error). Reported as finding YAML_DOTTED_DUPLICATE (fuzz/RESULTS.md).
@@ -91,8 +92,13 @@ enum ConfigYAMLFuzz {
     }
   }
 
+  // Each line is checked on Unicode scalars first: a key that starts with a combining mark would fuse with the
+  // space before it into one Character and hide a prefix that is there. Once every line is printable ASCII (or
+  // `…`), Characters and scalars are the same.
   static func checkRefusal(_ message: String, text: String) {
-    for line in message.split(separator: "\n") {
+    for scalars in message.unicodeScalars.split(separator: "\n") {
+      let line = String(String.UnicodeScalarView(scalars))
+      fuzzCheck(isPrintableProblemLine(line), "a problem is not one printable line: \(message.debugDescription)")
       fuzzCheck(line.hasPrefix(path + ": "), "a problem without the path: \(line.debugDescription)")
     }
     let syntax = path + ": not valid YAML"

@@ -32,7 +32,7 @@ struct ConfigReader {
         c.mysql.tlsMode = mode
       } else {
         let modes = MySQLTLSMode.allCases.map(\.rawValue).joined(separator: ", ")
-        problem("mysql.tls.mode", "\"\(raw)\" is not one of \(modes)")
+        problem("mysql.tls.mode", "\(QuotedText.quoted(raw)) is not one of \(modes)")
       }
     }
     optionalString("mysql.tls.ca", into: &c.mysql.tlsCAFile)
@@ -74,11 +74,11 @@ struct ConfigReader {
     string("logging.level", into: &c.loggingLevel)
     let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
     if !levels.contains(c.loggingLevel) {
-      problem("logging.level", "\"\(c.loggingLevel)\" is not one of \(levels.joined(separator: ", "))")
+      problem("logging.level", "\(QuotedText.quoted(c.loggingLevel)) is not one of \(levels.joined(separator: ", "))")
     }
     string("logging.format", into: &c.loggingFormat)
     if !["text", "json"].contains(c.loggingFormat) {
-      problem("logging.format", "\"\(c.loggingFormat)\" is not one of text, json")
+      problem("logging.format", "\(QuotedText.quoted(c.loggingFormat)) is not one of text, json")
     }
 
     string("cookie.domain", required: true, into: &c.cookie.domain)
@@ -116,7 +116,9 @@ struct ConfigReader {
     optionalString("sidecar.jwksFile", into: &c.sidecar.jwksFile)
     optionalString("sidecar.http.address", into: &c.sidecar.httpAddress)
     if let address = c.sidecar.httpAddress, LoopbackAddress(parsing: address) == nil {
-      problem("sidecar.http.address", "\"\(address)\" is not a loopback host:port (e.g. 127.0.0.1:8080 or [::1]:8080)")
+      problem(
+        "sidecar.http.address",
+        "\(QuotedText.quoted(address)) is not a loopback host:port (e.g. 127.0.0.1:8080 or [::1]:8080)")
     }
     readGRPC(into: &c.sidecar)
     optionalString("sidecar.keyEncryptionKeyFile", into: &c.sidecar.keyEncryptionKeyFile)
@@ -164,7 +166,8 @@ struct ConfigReader {
     if let address = sidecar.grpcAddress {
       if LoopbackAddress(parsing: address) == nil {
         problem(
-          "sidecar.grpc.address", "\"\(address)\" is not a loopback host:port (e.g. 127.0.0.1:50051 or [::1]:50051)")
+          "sidecar.grpc.address",
+          "\(QuotedText.quoted(address)) is not a loopback host:port (e.g. 127.0.0.1:50051 or [::1]:50051)")
       } else if !sidecar.allowedUIDs.isEmpty || !sidecar.allowedGIDs.isEmpty {
         problem(
           "sidecar.grpc.address",
@@ -181,12 +184,12 @@ struct ConfigReader {
   // MARK: Typed readers
 
   private func name(_ key: String) -> String {
-    guard let source = values[key]?.source, !source.isEmpty else { return key }
-    return "\(source) (\(key))"
+    guard let source = values[key]?.source, !source.isEmpty else { return QuotedText.key(key) }
+    return "\(source) (\(QuotedText.key(key)))"
   }
 
   private mutating func problem(_ key: String, _ message: String) {
-    problems.append("\(name(key)): \(message)")
+    problems.append(QuotedText.escaped("\(name(key)): \(message)"))
   }
 
   private mutating func string(
@@ -212,7 +215,10 @@ struct ConfigReader {
     guard let raw = values[key]?.value else { return }
     let suffix = unit.isEmpty ? "" : " (\(unit))"
     guard let value = Int(raw) else {
-      problem(key, "\"\(raw)\" is not a whole number; allowed range \(range.lowerBound)...\(range.upperBound)\(suffix)")
+      problem(
+        key,
+        "\(QuotedText.quoted(raw)) is not a whole number; allowed range \(range.lowerBound)...\(range.upperBound)\(suffix)"
+      )
       return
     }
     guard range.contains(value) else {
@@ -234,7 +240,7 @@ struct ConfigReader {
     for part in raw.split(separator: ",") {
       let text = part.trimmingCharacters(in: .whitespaces)
       guard let id = UInt32(text) else {
-        problem(key, "\"\(text)\" is not a numeric user or group id")
+        problem(key, "\(QuotedText.quoted(text)) is not a numeric user or group id")
         return
       }
       parsed.append(id)
@@ -249,7 +255,7 @@ struct ConfigReader {
     for part in raw.split(separator: ",") {
       let text = part.trimmingCharacters(in: .whitespaces)
       guard let endpoint = HostPort(parsing: Substring(text), defaultPort: defaultPort) else {
-        problem(key, "\"\(text.prefix(100))\" is not host:port (e.g. db1.internal:3306 or [fd00::1]:3306)")
+        problem(key, "\(QuotedText.quoted(text)) is not host:port (e.g. db1.internal:3306 or [fd00::1]:3306)")
         return
       }
       parsed.append(endpoint)
@@ -262,14 +268,15 @@ struct ConfigReader {
     switch raw.lowercased() {
     case "true", "yes", "on", "1": target = true
     case "false", "no", "off", "0": target = false
-    default: problem(key, "\"\(raw)\" is not a boolean; allowed: true or false")
+    default: problem(key, "\(QuotedText.quoted(raw)) is not a boolean; allowed: true or false")
     }
   }
 
   private mutating func tableName(_ key: String, into target: inout String) {
     guard let raw = values[key]?.value else { return }
     guard TableName.isValid(raw) else {
-      problem(key, "\"\(raw)\" is not a valid table name; allowed: [A-Za-z0-9_]{1,\(TableName.maxBaseLength)}")
+      problem(
+        key, "\(QuotedText.quoted(raw)) is not a valid table name; allowed: [A-Za-z0-9_]{1,\(TableName.maxBaseLength)}")
       return
     }
     target = raw
@@ -278,7 +285,7 @@ struct ConfigReader {
   private mutating func socketMode(_ key: String, into target: inout UInt16) {
     guard let raw = values[key]?.value else { return }
     guard let mode = UInt16(raw, radix: 8), mode <= 0o777 else {
-      problem(key, "\"\(raw)\" is not an octal file mode; allowed range 0000...0777")
+      problem(key, "\(QuotedText.quoted(raw)) is not an octal file mode; allowed range 0000...0777")
       return
     }
     target = mode
