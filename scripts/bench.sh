@@ -3,7 +3,7 @@
 #
 #   scripts/bench.sh
 #
-# Installs what it needs (gcc, make, pkg-config, libssl-dev, libprotobuf-c-dev, openssl), builds bench/'s C tools,
+# Installs what it needs (gcc, make, pkg-config, libssl-dev, libprotobuf-c-dev, openssl, curl), builds bench/'s C tools,
 # builds the sidecar in release (unless SIDECAR_BIN is set), starts the private MariaDB (scripts/mariadb.sh) and a
 # sidecar on a database of its own (scripts/test-sidecar.sh), then measures in one run: `openssl speed rsa2048`,
 # the floor server (bench/floor_server.c), and the sidecar through bench/loadgen.c. Prints a table and writes
@@ -14,7 +14,8 @@
 # Settings (environment):
 #   BENCH_SECONDS=5          measured seconds per run            BENCH_WARMUP=1      unmeasured seconds before each
 #   BENCH_CONNS=4            connections for throughput runs     BENCH_INFLIGHT=64   in flight per connection
-#   BENCH_POOL=20000         sessions created first (the "unique" token set; also create_per_s)
+#   BENCH_POOL=100000        sessions created first (the "unique" token set; also create_per_s); all of them are
+#                            in the verified-token cache when rss_mb_loaded is read
 #   BENCH_REPEAT_SET=2000    tokens of the "repeat" set
 #   BENCH_DB_CONNS=4         connections for create/refresh      BENCH_DB_INFLIGHT=16 in flight per connection
 #   BENCH_OPENSSL_SECONDS=3  `openssl speed -seconds`            BENCH_IDLE_WAIT=3   seconds before rss_mb_idle
@@ -33,7 +34,7 @@ seconds=${BENCH_SECONDS:-5}
 warmup=${BENCH_WARMUP:-1}
 conns=${BENCH_CONNS:-4}
 inflight=${BENCH_INFLIGHT:-64}
-pool=${BENCH_POOL:-20000}
+pool=${BENCH_POOL:-100000}
 repeat_set=${BENCH_REPEAT_SET:-2000}
 db_conns=${BENCH_DB_CONNS:-4}
 db_inflight=${BENCH_DB_INFLIGHT:-16}
@@ -49,7 +50,7 @@ die() {
 
 # --- what it needs ---------------------------------------------------------------------------------------------
 install_packages() {
-  ensure_packages gcc make pkg-config libssl-dev libprotobuf-c-dev openssl
+  ensure_packages gcc make pkg-config libssl-dev libprotobuf-c-dev openssl curl
 }
 
 # --- processes started here, stopped at exit -------------------------------------------------------------------
@@ -225,6 +226,12 @@ run_loadgen verify-repeat verify --socket "$sock" --tokens "$tokens" --set repea
 verify_repeat_per_s=$(jget "$line" per_s)
 sidecar_alive
 rss_mb_loaded=$(rss_mb)
+# How many tokens the cache holds now (the gauge is updated every 2 s).
+sleep 2.5
+http_address=$(awk '/^  http:/ { inside = 1; next } inside && /address:/ { print $2; exit }' "$sidecar_dir/sidecar.yaml")
+verify_cache_entries=$(curl -fsS "http://$http_address/metrics" |
+  awk '$1 == "session_sidecar_verify_cache_entries" { printf "%d", $2 }')
+[ -n "$verify_cache_entries" ] || die "no session_sidecar_verify_cache_entries in http://$http_address/metrics"
 
 run_loadgen verify-latency verify --socket "$sock" --tokens "$tokens" --set unique --pool "$pool" \
   --conns 1 --inflight 1 --seconds "$seconds" --warmup "$warmup"
@@ -263,6 +270,24 @@ run_loadgen verify-blacklisting verify --socket "$sock" --tokens "$tokens" --set
   --conns "$conns" --inflight "$inflight" --seconds "$seconds" --warmup "$warmup"
 verify_blacklisting_per_s=$(jget "$line" per_s)
 sidecar_alive
+
+# --- the same sidecar with the verified-token cache off: every request pays the RS256 check -------------------
+# What "distinct tokens" cost (a token the cache has not seen): the cached runs above cycle a pool the cache holds.
+"$repo/scripts/test-sidecar.sh" stop "$sidecar_dir" >&2
+rm -f "$sidecar_dir/settings.env"
+SIDECAR_EXTRA_YAML="sidecar.verifyCache.maxEntries: 0${BENCH_EXTRA_YAML:+
+$BENCH_EXTRA_YAML}" "$repo/scripts/test-sidecar.sh" start "$sidecar_dir" >&2
+sleep 1
+sidecar_alive
+run_loadgen verify-uncached verify --socket "$sock" --tokens "$tokens" --set unique --pool "$pool" \
+  --conns "$conns" --inflight "$inflight" --seconds "$seconds" --warmup "$warmup"
+verify_uncached_per_s=$(jget "$line" per_s)
+run_loadgen verify-uncached-latency verify --socket "$sock" --tokens "$tokens" --set unique --pool "$pool" \
+  --conns 1 --inflight 1 --seconds "$seconds" --warmup "$warmup"
+verify_uncached_p50_us=$(jget "$line" p50_us)
+verify_uncached_p99_us=$(jget "$line" p99_us)
+verify_uncached_p999_us=$(jget "$line" p999_us)
+sidecar_alive
 log_problems=$(grep -ciE 'error|warning|critical' "$sidecar_dir/sidecar.log" || true)
 
 # --- results --------------------------------------------------------------------------------------------------
@@ -277,6 +302,10 @@ cat >"$results/latest.json" <<JSON
   "verify_unique_per_s": $verify_unique_per_s,
   "verify_repeat_per_s": $verify_repeat_per_s,
   "verify_blacklisting_per_s": $verify_blacklisting_per_s,
+  "verify_uncached_per_s": $verify_uncached_per_s,
+  "verify_uncached_p50_us": $verify_uncached_p50_us,
+  "verify_uncached_p99_us": $verify_uncached_p99_us,
+  "verify_uncached_p999_us": $verify_uncached_p999_us,
   "verify_p50_us": $verify_p50_us,
   "verify_p99_us": $verify_p99_us,
   "verify_p999_us": $verify_p999_us,
@@ -287,6 +316,7 @@ cat >"$results/latest.json" <<JSON
   "refresh_per_s": $refresh_per_s,
   "rss_mb_idle": $rss_mb_idle,
   "rss_mb_loaded": $rss_mb_loaded,
+  "verify_cache_entries": $verify_cache_entries,
   "openssl_verify_per_s": $openssl_verify_per_s,
   "openssl_sign_per_s": $openssl_sign_per_s,
   "floor_verify_per_s": $floor_verify_per_s,
@@ -323,16 +353,20 @@ row() { printf '| %-44s | %12s | %-5s | %14s | %10s |\n' "$1" "$2" "$3" "$4" "$5
   row "verify_unique_per_s (${conns}x${inflight})" "$verify_unique_per_s" "/s" "$(ratio "$verify_unique_per_s" "$openssl_verify_per_s")" "$(ratio "$verify_unique_per_s" "$floor_verify_per_s")"
   row "verify_repeat_per_s (${conns}x${inflight})" "$verify_repeat_per_s" "/s" "$(ratio "$verify_repeat_per_s" "$openssl_verify_per_s")" "$(ratio "$verify_repeat_per_s" "$floor_verify_per_s")"
   row "verify_blacklisting_per_s (${conns}x${inflight})" "$verify_blacklisting_per_s" "/s" "$(ratio "$verify_blacklisting_per_s" "$openssl_verify_per_s")" "$(ratio "$verify_blacklisting_per_s" "$floor_verify_per_s")"
+  row "verify_uncached_per_s (${conns}x${inflight}, cache off)" "$verify_uncached_per_s" "/s" "$(ratio "$verify_uncached_per_s" "$openssl_verify_per_s")" "$(ratio "$verify_uncached_per_s" "$floor_verify_per_s")"
   row "verify_p50_us (1x1)" "$verify_p50_us" "us" "$(ratio "$verify_p50_us" "$openssl_verify_us")" "$(ratio "$verify_p50_us" "$floor_p50_us")"
   row "verify_p99_us (1x1)" "$verify_p99_us" "us" "$(ratio "$verify_p99_us" "$openssl_verify_us")" "$(ratio "$verify_p99_us" "$floor_p99_us")"
   row "verify_p999_us (1x1)" "$verify_p999_us" "us" "$(ratio "$verify_p999_us" "$openssl_verify_us")" "$(ratio "$verify_p999_us" "$floor_p999_us")"
+  row "verify_uncached_p50_us (1x1, cache off)" "$verify_uncached_p50_us" "us" "$(ratio "$verify_uncached_p50_us" "$openssl_verify_us")" "$(ratio "$verify_uncached_p50_us" "$floor_p50_us")"
+  row "verify_uncached_p99_us (1x1, cache off)" "$verify_uncached_p99_us" "us" "$(ratio "$verify_uncached_p99_us" "$openssl_verify_us")" "$(ratio "$verify_uncached_p99_us" "$floor_p99_us")"
+  row "verify_uncached_p999_us (1x1, cache off)" "$verify_uncached_p999_us" "us" "$(ratio "$verify_uncached_p999_us" "$openssl_verify_us")" "$(ratio "$verify_uncached_p999_us" "$floor_p999_us")"
   row "verify_half_rate_p50_us ($half_rate/s open)" "$verify_half_rate_p50_us" "us" "$(ratio "$verify_half_rate_p50_us" "$openssl_verify_us")" "$(ratio "$verify_half_rate_p50_us" "$floor_p50_us")"
   row "verify_half_rate_p99_us" "$verify_half_rate_p99_us" "us" "$(ratio "$verify_half_rate_p99_us" "$openssl_verify_us")" "$(ratio "$verify_half_rate_p99_us" "$floor_p99_us")"
   row "verify_half_rate_p999_us" "$verify_half_rate_p999_us" "us" "$(ratio "$verify_half_rate_p999_us" "$openssl_verify_us")" "$(ratio "$verify_half_rate_p999_us" "$floor_p999_us")"
   row "create_per_s (${db_conns}x${db_inflight})" "$create_per_s" "/s" "$(ratio "$create_per_s" "$openssl_sign_per_s") sign" "-"
   row "refresh_per_s (${db_conns}x${db_inflight})" "$refresh_per_s" "/s" "$(ratio "$refresh_per_s" "$openssl_sign_per_s") sign" "-"
   row "rss_mb_idle" "$rss_mb_idle" "MiB" "-" "-"
-  row "rss_mb_loaded (after the repeat run)" "$rss_mb_loaded" "MiB" "-" "-"
+  row "rss_mb_loaded ($verify_cache_entries tokens cached)" "$rss_mb_loaded" "MiB" "-" "-"
   echo
   echo "sidecar log: $log_problems line(s) mentioning error/warning/critical ($sidecar_dir/sidecar.log)"
   echo "results: $results/latest.json, every run: $runs_file"

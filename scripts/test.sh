@@ -49,6 +49,10 @@ cluster_tests() {
 run "Galera cluster: many sidecars on three nodes" cluster_tests
 run "client links no libssl/libmariadb" scripts/check-client-links.sh
 run "fuzzers (briefly)" env FUZZ_JOBS=2 scripts/fuzz.sh 10
+# Builds the offline-verify benchmark (its own package, with jwt-kit) and runs one short round: every verifier
+# must accept the token. Its figures go to /tmp; the timing is not checked.
+run "offline verify benchmark (one short round)" \
+  env BENCH_ROUNDS=1 BENCH_SECONDS=0.2 BENCH_RESULTS_DIR=/tmp/session-sidecar-bench-offline scripts/bench-offline.sh
 
 # One sidecar process for the client suites; their restart tests restart it through SESSION_SIDECAR_RESTART.
 bin=$(swift build --show-bin-path)

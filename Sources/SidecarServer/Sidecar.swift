@@ -235,6 +235,7 @@ public final class Sidecar: Sendable {
       }
       metrics.cacheHits.increment(by: now.hits - before.hits)
       metrics.cacheMisses.increment(by: now.misses - before.misses)
+      metrics.cacheEntries.record(cache.count)
     }
   }
 

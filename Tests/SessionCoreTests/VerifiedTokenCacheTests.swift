@@ -1,5 +1,6 @@
 import SessionCore
 import SessionStorage
+import SessionToken
 import Testing
 
 /// The cache must never accept a token the uncached path would refuse: one stream of valid, expired, revoked,
@@ -58,23 +59,63 @@ struct VerifiedTokenCacheTests {
     compare("after the signing key was retired")
   }
 
+  /// A JWS-shaped token whose payload segment decodes (a hit decodes the payload from the token again).
+  private func token(_ index: Int, payload: String = #"{"n":1}"#) -> String {
+    "eyJhbGciOiJSUzI1NiJ9.\(Base64URL.encode(Array(payload.utf8))).sig-\(index)"
+  }
+
   @Test func theCacheIsBoundedByEntriesAndBytes() {
     let cache = VerifiedTokenCache(maxEntries: 160, maxBytes: 1 << 20)
     for index in 0..<2_000 {
       cache.insert(
-        "token-\(index)", kid: "d-1", sessionHandle: "h", userID: "u", payloadJSON: "{}", antiCsrfToken: nil,
-        expiresAtMs: .max)
+        token(index), kid: "d-1", sessionHandle: "h", userID: "u", antiCsrfToken: nil, expiresAtMs: .max)
     }
     #expect(cache.count <= 160)
-    #expect(cache.lookup("token-1999", nowMs: 0) != nil, "the newest stay")
-    #expect(cache.lookup("token-0", nowMs: 0) == nil, "the oldest go first")
-    #expect(cache.lookup("token-19990", nowMs: 0) == nil)
+    #expect(cache.lookup(token(1999), nowMs: 0) != nil, "the newest stay")
+    #expect(cache.lookup(token(0), nowMs: 0) == nil, "the oldest go first")
+    #expect(cache.lookup(token(19990), nowMs: 0) == nil)
     let small = VerifiedTokenCache(maxEntries: 1_000_000, maxBytes: 16 * 4096)
     for index in 0..<10_000 {
       small.insert(
-        "t\(index)", kid: "k", sessionHandle: "h", userID: "u", payloadJSON: String(repeating: "x", count: 1000),
-        antiCsrfToken: nil, expiresAtMs: .max)
+        token(index), kid: "k", sessionHandle: "h", userID: String(repeating: "u", count: 1000), antiCsrfToken: nil,
+        expiresAtMs: .max)
     }
     #expect(small.count < 100, "bytes bound the cache too")
+  }
+
+  /// maxEntries tokens fit, however they spread over the shards: a working set of exactly that size cycles with
+  /// no miss (a bound per shard made the fullest shards evict, and then miss on every pass).
+  @Test func aWorkingSetOfMaxEntriesStaysWhole() {
+    let cache = VerifiedTokenCache(maxEntries: 1_000, maxBytes: 1 << 24)
+    for index in 0..<1_000 {
+      cache.insert(token(index), kid: "k", sessionHandle: "h", userID: "u", antiCsrfToken: nil, expiresAtMs: .max)
+    }
+    #expect(cache.count == 1_000)
+    let held = (0..<1_000).filter { cache.lookup(token($0), nowMs: 0) != nil }.count
+    #expect(held == 1_000)
+    cache.insert(token(1_000), kid: "k", sessionHandle: "h", userID: "u", antiCsrfToken: nil, expiresAtMs: .max)
+    #expect(cache.count == 1_000, "one more pushes one out")
+    #expect(cache.lookup(token(1_000), nowMs: 0) != nil)
+  }
+
+  /// A hit gives back every fact as inserted, and the payload as the token carries it.
+  @Test func aHitGivesBackTheFactsAndThePayloadOfTheToken() throws {
+    let cache = VerifiedTokenCache(maxEntries: 16, maxBytes: 1 << 20)
+    let payload = #"{"sub":"ü-user","sessionHandle":"h-1","antiCsrfToken":"c","x":"\u00e9"}"#
+    let text = token(1, payload: payload)
+    cache.insert(
+      text, kid: "d-7", sessionHandle: "h-1", userID: "ü-user", antiCsrfToken: "c", expiresAtMs: 1_000)
+    let hit = try #require(cache.lookup(text, nowMs: 999))
+    #expect(hit.kid == "d-7" && hit.sessionHandle == "h-1" && hit.userID == "ü-user")
+    #expect(hit.antiCsrfToken == "c" && hit.expiresAtMs == 1_000)
+    #expect(hit.payloadJSON == payload)
+    #expect(cache.lookup(text, nowMs: 1_000) == nil, "expired at its exp")
+
+    let plain = token(2)
+    cache.insert(plain, kid: "", sessionHandle: "h-2", userID: "", antiCsrfToken: nil, expiresAtMs: .max)
+    let second = try #require(cache.lookup(plain, nowMs: 0))
+    #expect(second.kid == "" && second.sessionHandle == "h-2" && second.userID == "" && second.antiCsrfToken == nil)
+    #expect(second.payloadJSON == #"{"n":1}"#)
+    #expect(cache.lookup(plain + "x", nowMs: 0) == nil, "another byte string never maps to the entry")
   }
 }

@@ -50,6 +50,32 @@ struct ObservabilityTests {
     }
   }
 
+  /// The cache's counters and its size reach /metrics with the 2-second gauge round: one token verified three
+  /// times is one miss, two hits and one entry.
+  @Test func metricsShowTheVerifiedTokenCache() async throws {
+    let port = Self.port()
+    try await InMemoryTestStore.with { db in
+      try await withTestSidecar(store: db, adjust: { $0.sidecar.httpAddress = "127.0.0.1:\(port)" }) {
+        sidecars in
+        let client = try await sidecars[0].connect()
+        let created = try await client.createSession(userID: "cache-metrics-user")
+        for _ in 0..<3 { _ = try await client.verifySession(accessToken: created.accessToken.token) }
+        let expected = [
+          "session_sidecar_verify_cache_entries 1", "session_sidecar_verify_cache_hits_total 2",
+          "session_sidecar_verify_cache_misses_total 1",
+        ]
+        var body = ""
+        for _ in 0..<40 {
+          body = try await httpGet("http://127.0.0.1:\(port)/metrics").2
+          if expected.allSatisfy({ body.contains($0) }) { break }
+          try await Task.sleep(for: .milliseconds(250))
+        }
+        for line in expected { #expect(body.contains(line), "\(line)") }
+        await client.close()
+      }
+    }
+  }
+
   @Test func readinessFollowsTheDatabaseAndTheKeys() async throws {
     let port = Self.port()
     let store = InMemoryTestStore()

@@ -38,7 +38,7 @@ extension SessionService {
       let expiresAtMs = claims.expiresAt * 1000
       verifiedTokens?.insert(
         accessToken, kid: token.kid, sessionHandle: claims.sessionHandle, userID: claims.subject,
-        payloadJSON: token.payloadJSON, antiCsrfToken: claims.antiCsrfToken, expiresAtMs: expiresAtMs)
+        antiCsrfToken: claims.antiCsrfToken, expiresAtMs: expiresAtMs)
       return accepted(
         handle: claims.sessionHandle, userID: claims.subject, payloadJSON: token.payloadJSON, expiresAt: expiresAtMs,
         tokenAntiCsrf: claims.antiCsrfToken, antiCsrfToken: antiCsrfToken, doAntiCsrfCheck: doAntiCsrfCheck,

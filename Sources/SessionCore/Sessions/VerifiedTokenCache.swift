@@ -1,4 +1,5 @@
 import OpenSSLCrypto
+import SessionToken
 import Synchronization
 
 /// Access tokens that verified, remembered so the same token (every request of a logged-in user) costs a hash
@@ -7,26 +8,88 @@ import Synchronization
 /// held (a retired key's tokens take the full path), and, in `SessionService.verify`, blacklisting and
 /// anti-CSRF. Keyed by the SHA-256 of the whole token, with the token's length, so no other byte string maps
 /// to an entry. Bounded by entries and by bytes; sharded so verifies on different cores rarely share a lock.
+///
+/// An entry keeps only what the token's own bytes cannot give back cheaply: the kid, session handle, user id and
+/// anti-CSRF token in one string, and the expiry. The payload, most of an entry's size otherwise, is decoded
+/// again from the presented token on a hit: its SHA-256 matched, so those are the bytes that verified (about
+/// 1 µs of base64url for a typical token, against about 600 bytes of memory per cached token).
 public final class VerifiedTokenCache: Sendable {
   /// What a hit returns: the decoded token's facts.
-  public struct Entry: Sendable {
+  public struct Entry: Sendable, Equatable {
     public let kid: String
     public let sessionHandle: String
     public let userID: String
     public let payloadJSON: String
     public let antiCsrfToken: String?
     public let expiresAtMs: Int64
-    let tokenLength: Int
-
-    var bytes: Int { 96 + kid.utf8.count + sessionHandle.utf8.count + userID.utf8.count + payloadJSON.utf8.count }
   }
 
   private struct Key: Hashable {
     let digest: SIMD32<UInt8>
   }
 
+  /// An entry as held: one string with the kid, session handle, user id and anti-CSRF token one after the other
+  /// (one allocation), their UTF-8 lengths, the expiry and the token's length.
+  private struct Stored {
+    let facts: String
+    let kidLength: UInt32
+    let handleLength: UInt32
+    let userLength: UInt32
+    /// UInt32.max when the token carries no anti-CSRF token.
+    let antiCsrfLength: UInt32
+    let tokenLength: UInt32
+    let expiresAtMs: Int64
+
+    /// What the bytes bound counts: the entry's share of the table, its key in the eviction order, and the facts.
+    var bytes: Int { 160 + facts.utf8.count }
+
+    init?(
+      kid: String, sessionHandle: String, userID: String, antiCsrfToken: String?, tokenLength: Int, expiresAtMs: Int64
+    ) {
+      let lengths = [kid.utf8.count, sessionHandle.utf8.count, userID.utf8.count, antiCsrfToken?.utf8.count ?? 0]
+      guard tokenLength < UInt32.max, lengths.allSatisfy({ $0 < UInt32.max }) else { return nil }
+      facts = kid + sessionHandle + userID + (antiCsrfToken ?? "")
+      kidLength = UInt32(lengths[0])
+      handleLength = UInt32(lengths[1])
+      userLength = UInt32(lengths[2])
+      antiCsrfLength = antiCsrfToken == nil ? .max : UInt32(lengths[3])
+      self.tokenLength = UInt32(tokenLength)
+      self.expiresAtMs = expiresAtMs
+    }
+
+    /// The entry, with `payloadJSON` decoded from `token` (nil if it does not decode, which a token that verified
+    /// always does).
+    func entry(token: String) -> Entry? {
+      guard let payload = Self.payload(of: token) else { return nil }
+      let utf8 = facts.utf8
+      var start = utf8.startIndex
+      func next(_ length: UInt32) -> String {
+        let end = utf8.index(start, offsetBy: Int(length))
+        defer { start = end }
+        return String(decoding: utf8[start..<end], as: UTF8.self)
+      }
+      let kid = next(kidLength)
+      let handle = next(handleLength)
+      let user = next(userLength)
+      let antiCsrf = antiCsrfLength == .max ? nil : next(antiCsrfLength)
+      return Entry(
+        kid: kid, sessionHandle: handle, userID: user, payloadJSON: payload, antiCsrfToken: antiCsrf,
+        expiresAtMs: expiresAtMs)
+    }
+
+    /// The JSON text of a compact JWS's payload segment.
+    private static func payload(of token: String) -> String? {
+      let utf8 = token.utf8
+      guard let firstDot = utf8.firstIndex(of: UInt8(ascii: ".")),
+        let lastDot = utf8.lastIndex(of: UInt8(ascii: ".")), firstDot < lastDot,
+        let bytes = Base64URL.decode(token[token.index(after: firstDot)..<lastDot])
+      else { return nil }
+      return String(decoding: bytes, as: UTF8.self)
+    }
+  }
+
   private struct Shard {
-    var entries: [Key: Entry] = [:]
+    var entries: [Key: Stored] = [:]
     /// Insertion order, for evicting the oldest first.
     var order: [Key] = []
     var head = 0
@@ -43,16 +106,23 @@ public final class VerifiedTokenCache: Sendable {
   public let hits = Atomic<Int>(0)
   public let misses = Atomic<Int>(0)
   private let shards: [ShardBox]
+  /// Entries in all shards. The entry bound is global: tokens do not spread evenly over the shards, and a bound
+  /// per shard of maxEntries / 16 would make the fullest shards evict while the cache as a whole still has room
+  /// (and a working set that just fits would then miss on every pass, oldest-first eviction cycling through it).
+  private let total = Atomic<Int>(0)
+  private let maxEntries: Int
+  /// Twice a shard's fair share: only a shard far fuller than the others evicts before the global bound.
   private let maxEntriesPerShard: Int
   private let maxBytesPerShard: Int
 
   public init(maxEntries: Int, maxBytes: Int) {
     shards = (0..<Self.shardCount).map { _ in ShardBox() }
-    maxEntriesPerShard = max(maxEntries / Self.shardCount, 1)
+    self.maxEntries = max(maxEntries, 1)
+    maxEntriesPerShard = max(2 * maxEntries / Self.shardCount, 1)
     maxBytesPerShard = max(maxBytes / Self.shardCount, 1)
   }
 
-  public var count: Int { shards.reduce(0) { total, shard in total + shard.state.withLock { $0.entries.count } } }
+  public var count: Int { total.load(ordering: .relaxed) }
 
   private static func key(_ token: String) -> Key {
     var digest = SIMD32<UInt8>()
@@ -61,11 +131,15 @@ public final class VerifiedTokenCache: Sendable {
     return Key(digest: digest)
   }
 
+  private func shard(_ key: Key) -> ShardBox { shards[Int(key.digest[0]) % Self.shardCount] }
+
   /// The entry for `token` if it is held and has not expired at `nowMs`.
   public func lookup(_ token: String, nowMs: Int64) -> Entry? {
     let key = Self.key(token)
-    let entry = shards[Int(key.digest[0]) % Self.shardCount].state.withLock { $0.entries[key] }
-    guard let entry, entry.tokenLength == token.utf8.count, nowMs < entry.expiresAtMs else {
+    let stored = shard(key).state.withLock { $0.entries[key] }
+    guard let stored, Int(stored.tokenLength) == token.utf8.count, nowMs < stored.expiresAtMs,
+      let entry = stored.entry(token: token)
+    else {
       misses.add(1, ordering: .relaxed)
       return nil
     }
@@ -73,27 +147,36 @@ public final class VerifiedTokenCache: Sendable {
     return entry
   }
 
+  /// Remembers a token that verified (its payload is not kept: a hit decodes it from the token again).
   public func insert(
-    _ token: String, kid: String, sessionHandle: String, userID: String, payloadJSON: String, antiCsrfToken: String?,
-    expiresAtMs: Int64
+    _ token: String, kid: String, sessionHandle: String, userID: String, antiCsrfToken: String?, expiresAtMs: Int64
   ) {
     let key = Self.key(token)
-    let entry = Entry(
-      kid: kid, sessionHandle: sessionHandle, userID: userID, payloadJSON: payloadJSON, antiCsrfToken: antiCsrfToken,
-      expiresAtMs: expiresAtMs, tokenLength: token.utf8.count)
-    guard entry.bytes <= maxBytesPerShard else { return }
-    shards[Int(key.digest[0]) % Self.shardCount].state.withLock { shard in
-      if let old = shard.entries.updateValue(entry, forKey: key) {
+    guard
+      let stored = Stored(
+        kid: kid, sessionHandle: sessionHandle, userID: userID, antiCsrfToken: antiCsrfToken,
+        tokenLength: token.utf8.count, expiresAtMs: expiresAtMs),
+      stored.bytes <= maxBytesPerShard
+    else { return }
+    shard(key).state.withLock { shard in
+      if let old = shard.entries.updateValue(stored, forKey: key) {
         shard.bytes -= old.bytes
       } else {
         shard.order.append(key)
+        total.add(1, ordering: .relaxed)
       }
-      shard.bytes += entry.bytes
-      while shard.entries.count > maxEntriesPerShard || shard.bytes > maxBytesPerShard {
+      shard.bytes += stored.bytes
+      // The oldest of this shard go first; the newest entry last, so the bound holds even if it is alone here.
+      while shard.entries.count > maxEntriesPerShard || shard.bytes > maxBytesPerShard
+        || total.load(ordering: .relaxed) > maxEntries
+      {
         guard shard.head < shard.order.count else { break }
         let oldest = shard.order[shard.head]
         shard.head += 1
-        if let removed = shard.entries.removeValue(forKey: oldest) { shard.bytes -= removed.bytes }
+        if let removed = shard.entries.removeValue(forKey: oldest) {
+          shard.bytes -= removed.bytes
+          total.subtract(1, ordering: .relaxed)
+        }
       }
       if shard.head > 1024 && shard.head * 2 > shard.order.count {
         shard.order.removeFirst(shard.head)
@@ -105,8 +188,11 @@ public final class VerifiedTokenCache: Sendable {
   /// Forgets the token (it did not pass a check made on the hit).
   public func remove(_ token: String) {
     let key = Self.key(token)
-    shards[Int(key.digest[0]) % Self.shardCount].state.withLock { shard in
-      if let removed = shard.entries.removeValue(forKey: key) { shard.bytes -= removed.bytes }
+    shard(key).state.withLock { shard in
+      if let removed = shard.entries.removeValue(forKey: key) {
+        shard.bytes -= removed.bytes
+        total.subtract(1, ordering: .relaxed)
+      }
     }
   }
 }

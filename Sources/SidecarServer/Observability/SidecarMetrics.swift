@@ -87,6 +87,7 @@ public final class SidecarMetrics: Sendable {
   let poolWaiting: CoreMetrics.Gauge
   let cacheHits: CoreMetrics.Counter
   let cacheMisses: CoreMetrics.Counter
+  let cacheEntries: CoreMetrics.Gauge
   private let connections = Atomic<Int>(0)
 
   public init() {
@@ -121,6 +122,7 @@ public final class SidecarMetrics: Sendable {
     poolWaiting = CoreMetrics.Gauge(label: "session_sidecar_db_pool_waiting", factory: factory)
     cacheHits = CoreMetrics.Counter(label: "session_sidecar_verify_cache_hits_total", factory: factory)
     cacheMisses = CoreMetrics.Counter(label: "session_sidecar_verify_cache_misses_total", factory: factory)
+    cacheEntries = CoreMetrics.Gauge(label: "session_sidecar_verify_cache_entries", factory: factory)
   }
 
   /// Counts an answered request.
