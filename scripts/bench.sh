@@ -6,7 +6,8 @@
 # Installs what it needs (gcc, make, pkg-config, libssl-dev, libprotobuf-c-dev, openssl, curl), builds bench/'s C tools,
 # builds the sidecar in release (unless SIDECAR_BIN is set), starts the private MariaDB (scripts/mariadb.sh) and a
 # sidecar on a database of its own (scripts/test-sidecar.sh), then measures in one run: `openssl speed rsa2048`,
-# the floor server (bench/floor_server.c), and the sidecar through bench/loadgen.c. Prints a table and writes
+# the floor server (bench/floor_server.c), and the sidecar through bench/loadgen.c (then restarted on the same
+# database with blacklisting on, and once more with the verified-token cache off). Prints a table and writes
 # bench/results/latest.json (the figures), latest-runs.jsonl (every loadgen line) and latest.txt (the table).
 # Every process it starts is stopped at exit; the sidecar's database is dropped. What each figure means:
 # bench/README.md.
