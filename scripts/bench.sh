@@ -21,7 +21,8 @@
 #   BENCH_DB_CONNS=4         connections for create/refresh      BENCH_DB_INFLIGHT=16 in flight per connection
 #   BENCH_OPENSSL_SECONDS=3  `openssl speed -seconds`            BENCH_IDLE_WAIT=3   seconds before rss_mb_idle
 #   SIDECAR_BIN=path         use this sidecar binary instead of building one (`swift build -c release`)
-#   BENCH_EXTRA_YAML=text    more sidecar configuration, e.g. "sidecar.verifyCache.maxEntries: 0"
+#   BENCH_EXTRA_YAML=text    more sidecar configuration as dotted keys, e.g. "sidecar.maxInFlightPerConnection: 64"
+#                            (not blacklisting or verifyCache.maxEntries: the restarts set those)
 #   BENCH_RUN_DIR=dir        working files (default bench/.run); BENCH_KEEP=1 keeps them and the database
 set -euo pipefail
 # shellcheck source=lib/packages.sh
@@ -229,10 +230,10 @@ sidecar_alive
 rss_mb_loaded=$(rss_mb)
 # How many tokens the cache holds now (the gauge is updated every 2 s).
 sleep 2.5
-http_address=$(awk '/^  http:/ { inside = 1; next } inside && /address:/ { print $2; exit }' "$sidecar_dir/sidecar.yaml")
-verify_cache_entries=$(curl -fsS "http://$http_address/metrics" |
+http_url=$("$repo/scripts/test-sidecar.sh" env "$sidecar_dir" | sed -n 's/^export SESSION_SIDECAR_HTTP=//p')
+verify_cache_entries=$(curl -fsS "$http_url/metrics" |
   awk '$1 == "session_sidecar_verify_cache_entries" { printf "%d", $2 }')
-[ -n "$verify_cache_entries" ] || die "no session_sidecar_verify_cache_entries in http://$http_address/metrics"
+[ -n "$verify_cache_entries" ] || die "no session_sidecar_verify_cache_entries in $http_url/metrics"
 
 run_loadgen verify-latency verify --socket "$sock" --tokens "$tokens" --set unique --pool "$pool" \
   --conns 1 --inflight 1 --seconds "$seconds" --warmup "$warmup"
@@ -255,14 +256,19 @@ run_loadgen refresh refresh --socket "$sock" --tokens "$tokens" --out "$tokens" 
 refresh_per_s=$(jget "$line" per_s)
 sidecar_alive
 
-# --- the same sidecar (same database and keys) with blacklisting on --------------------------------------------
-# test-sidecar.sh already writes a `tokens:` block and the sidecar refuses a second top-level `tokens:` key
-# (duplicated keys); the configuration is flattened to dotted keys, so one dotted top-level key merges into it.
-# settings.env keeps the first start's extra YAML and wins over the environment: remove it to change it.
-"$repo/scripts/test-sidecar.sh" stop "$sidecar_dir" >&2
-rm -f "$sidecar_dir/settings.env"
-SIDECAR_EXTRA_YAML="tokens.accessToken.blacklisting: true${BENCH_EXTRA_YAML:+
+# restart_sidecar YAML: the same sidecar (same database and keys) again, with one more dotted key of configuration.
+# test-sidecar.sh already writes a `tokens:` and a `sidecar:` block and the sidecar refuses a second top-level key
+# of either (duplicated keys); the configuration is flattened to dotted keys, so one dotted top-level key merges
+# into it. settings.env keeps the first start's extra YAML and wins over the environment: remove it to change it.
+restart_sidecar() {
+  "$repo/scripts/test-sidecar.sh" stop "$sidecar_dir" >&2
+  rm -f "$sidecar_dir/settings.env"
+  SIDECAR_EXTRA_YAML="$1${BENCH_EXTRA_YAML:+
 $BENCH_EXTRA_YAML}" "$repo/scripts/test-sidecar.sh" start "$sidecar_dir" >&2
+}
+
+# --- with blacklisting on -------------------------------------------------------------------------------------
+restart_sidecar "tokens.accessToken.blacklisting: true"
 "$sidecar_bin" config check --config "$sidecar_dir/sidecar.yaml" 2>&1 | grep -q '^ *blacklisting: true' ||
   die "blacklisting is not on in $sidecar_dir/sidecar.yaml"
 sleep 2 # the first revocation-log sync
@@ -272,12 +278,9 @@ run_loadgen verify-blacklisting verify --socket "$sock" --tokens "$tokens" --set
 verify_blacklisting_per_s=$(jget "$line" per_s)
 sidecar_alive
 
-# --- the same sidecar with the verified-token cache off: every request pays the RS256 check -------------------
+# --- with the verified-token cache off: every request pays the RS256 check ------------------------------------
 # What "distinct tokens" cost (a token the cache has not seen): the cached runs above cycle a pool the cache holds.
-"$repo/scripts/test-sidecar.sh" stop "$sidecar_dir" >&2
-rm -f "$sidecar_dir/settings.env"
-SIDECAR_EXTRA_YAML="sidecar.verifyCache.maxEntries: 0${BENCH_EXTRA_YAML:+
-$BENCH_EXTRA_YAML}" "$repo/scripts/test-sidecar.sh" start "$sidecar_dir" >&2
+restart_sidecar "sidecar.verifyCache.maxEntries: 0"
 sleep 1
 sidecar_alive
 run_loadgen verify-uncached verify --socket "$sock" --tokens "$tokens" --set unique --pool "$pool" \

@@ -55,15 +55,20 @@ enum ConfigFile {
     guard let root else { return [:] }
     guard case .mapping = root else { throw ReadError(description: "\(path): the top level must be a mapping") }
     var flat: [String: String] = [:]
-    var assigned = Set<String>()
     var problems: [String] = []
+    /// One problem about the dotted key `key`, named as QuotedText shows keys (one printable line).
+    func problem(_ key: String, _ text: String) { problems.append("\(path): \(QuotedText.key(key))\(text)") }
+    /// `mysql.user: a` beside `mysql: { user: b }` names one key twice: refused, not silently one of them.
+    func assign(_ key: String, _ value: String) {
+      guard flat[key] == nil else { return problem(key, " is set more than once") }
+      flat[key] = value
+    }
     func walk(_ node: Node, prefix: String) {
       switch node {
       case .mapping(let mapping):
         for (key, value) in mapping {
           guard let name = key.string else {
-            problems.append(
-              "\(path): \(QuotedText.key(prefix.isEmpty ? "<key>" : prefix + ".<key>")): keys must be plain strings")
+            problem(prefix.isEmpty ? "<key>" : prefix + ".<key>", ": keys must be plain strings")
             continue
           }
           walk(value, prefix: prefix.isEmpty ? name : "\(prefix).\(name)")
@@ -72,29 +77,20 @@ enum ConfigFile {
         if scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string) {
           return
         }
-        // `mysql.user: a` beside `mysql: { user: b }` names one key twice: refused, not silently one of them.
-        guard assigned.insert(prefix).inserted else {
-          problems.append("\(path): \(QuotedText.key(prefix)) is set more than once")
-          return
-        }
-        flat[prefix] = scalar.string
+        assign(prefix, scalar.string)
       case .sequence(let sequence):
         // Lists of plain values (sidecar.allowedUIDs) become one comma-separated value; the key's reader checks it.
         var items: [String] = []
         for item in sequence {
           guard case .scalar(let scalar) = item, !scalar.string.contains(",") else {
-            problems.append("\(path): \(QuotedText.key(prefix)): only lists of plain values are allowed")
+            problem(prefix, ": only lists of plain values are allowed")
             return
           }
           items.append(scalar.string)
         }
-        guard assigned.insert(prefix).inserted else {
-          problems.append("\(path): \(QuotedText.key(prefix)) is set more than once")
-          return
-        }
-        flat[prefix] = items.joined(separator: ",")
+        assign(prefix, items.joined(separator: ","))
       case .alias:
-        problems.append("\(path): \(QuotedText.key(prefix)): YAML aliases are not allowed")
+        problem(prefix, ": YAML aliases are not allowed")
       }
     }
     walk(root, prefix: "")

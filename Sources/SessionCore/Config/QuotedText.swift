@@ -24,16 +24,19 @@ public enum QuotedText {
   /// `text` with everything outside printable ASCII as `\u{XXXX}` (and nothing else changed): the last guard on
   /// a problem message whose parts, such as a cron parser's, may quote input.
   public static func escaped(_ text: String) -> String {
-    guard !text.unicodeScalars.allSatisfy({ (" "..."~").contains($0) || $0 == "…" }) else { return text }
+    let kept: (Unicode.Scalar) -> Bool = { isPrintable($0) || $0 == "…" }
+    guard !text.unicodeScalars.allSatisfy(kept) else { return text }
     var out = ""
     for scalar in text.unicodeScalars {
-      if scalar == "…" { out.unicodeScalars.append(scalar) } else { appendEscaped(scalar, to: &out) }
+      if kept(scalar) { out.unicodeScalars.append(scalar) } else { appendEscaped(scalar, to: &out) }
     }
     return out
   }
 
+  private static func isPrintable(_ scalar: Unicode.Scalar) -> Bool { (" "..."~").contains(scalar) }
+
   private static func appendEscaped(_ scalar: Unicode.Scalar, to out: inout String) {
-    if (" "..."~").contains(scalar) {
+    if isPrintable(scalar) {
       out.unicodeScalars.append(scalar)
     } else {
       out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
@@ -44,7 +47,7 @@ public enum QuotedText {
   public static func key(_ key: String) -> String {
     let plain =
       !key.isEmpty && key.unicodeScalars.count <= 100
-      && key.unicodeScalars.allSatisfy { ("!"..."~").contains($0) && $0 != "\"" && $0 != "\\" }
+      && key.unicodeScalars.allSatisfy { isPrintable($0) && $0 != " " && $0 != "\"" && $0 != "\\" }
     return plain ? key : quoted(key)
   }
 }

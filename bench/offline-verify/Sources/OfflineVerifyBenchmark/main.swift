@@ -80,7 +80,10 @@ struct Fixture {
     token = try AccessTokenSigner.sign(payloadJSON: payload, kid: kid, key: key)
     let lastDot = token.utf8.lastIndex(of: UInt8(ascii: "."))!
     signingInput = Array(token.utf8[..<lastDot])
-    signature = try Self.base64URLDecode(String(token[token.index(after: lastDot)...]))
+    guard let signature = Base64URL.decode(token[token.index(after: lastDot)...]) else {
+      throw BenchmarkError("the signature is not base64url")
+    }
+    self.signature = signature
 
     publicKey = key.publicKey
     offline = try OfflineAccessTokenVerifier(
@@ -91,20 +94,8 @@ struct Fixture {
     rawKey = raw
     jwtKit = JWTKeyCollection()
     let jwtKitKey = try Insecure.RSA.PublicKey(
-      modulus: Self.base64URLEncode(key.publicKey.modulus), exponent: Self.base64URLEncode(key.publicKey.exponent))
+      modulus: Base64URL.encode(key.publicKey.modulus), exponent: Base64URL.encode(key.publicKey.exponent))
     await jwtKit.add(rsa: jwtKitKey, digestAlgorithm: .sha256, kid: JWKIdentifier(string: kid))
-  }
-
-  static func base64URLEncode(_ bytes: [UInt8]) -> String {
-    Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-      .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-  }
-
-  static func base64URLDecode(_ text: String) throws -> [UInt8] {
-    var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-    base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-    guard let data = Data(base64Encoded: base64) else { throw BenchmarkError("the signature is not base64url") }
-    return Array(data)
   }
 }
 
